@@ -1,0 +1,154 @@
+"""The plugin contract: every hook a Keras plugin may implement.
+
+A plugin is a module named by an entry point in the ``keras_plugins`` group::
+
+    [project.entry-points.keras_plugins]
+    ema = "keras_ema._plugin"
+
+The module implements any of the hooks below with ``@hookimpl``. Importing it must stay cheap:
+import Keras *inside* the hooks that need it, never at module level, because listing plugins
+(`keras-plugins list`, `discover()`) must not import Keras or TensorFlow.
+
+Hooks may gain arguments in later versions but never lose them; an implementation may accept
+fewer arguments than its spec (pluggy passes only those it names).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import argparse
+
+    from .cases import BenchCase, ConformanceCase, PluginInfo
+    from .registry import ComponentRegistry
+
+PROJECT = "keras_plugins"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+# --------------------------------------------------------------------------------------------
+# Identity: called by discovery, must not import Keras
+# --------------------------------------------------------------------------------------------
+
+
+@hookspec
+def plugin_info() -> PluginInfo:  # type: ignore[empty-body]
+    """Say who the plugin is.
+
+    Called once per plugin by ``discover()``, before anything imports Keras: keep it pure python.
+
+    :return: a :class:`~keras_plugin_harness.PluginInfo`. Its ``name`` is the plugin's name in
+        reports and test ids and must be unique among installed plugins; a second plugin with
+        the same name is reported in ``plugins.problems`` and not loaded.
+
+    Implement it in every plugin::
+
+        from importlib.metadata import version
+        from keras_plugin_harness import PluginInfo, hookimpl
+
+        @hookimpl
+        def plugin_info():
+            return PluginInfo("keras-ema", version("keras-ema"), "Weight EMA as a callback")
+    """
+
+
+# --------------------------------------------------------------------------------------------
+# Components: called the first time a host asks for custom objects
+# --------------------------------------------------------------------------------------------
+
+
+@hookspec
+def register_components(registry: ComponentRegistry) -> None:
+    """Register every public Keras object of the plugin: layers, callbacks, losses, schedules,
+    optimizer wrappers, regularizers.
+
+    Called once, lazily, the first time ``plugins.registry`` or ``plugins.custom_objects()`` is
+    used (Keras may be imported here). The harness derives ``custom_objects`` for
+    ``keras.saving.load_model`` from the registry and the `config` check round-trips every
+    registered class through ``get_config``/``from_config``.
+
+    :param registry: the shared :class:`~keras_plugin_harness.ComponentRegistry`; call
+        ``registry.add(obj, example=...)`` once per object. ``example`` is a zero-argument
+        callable building an instance with non-default arguments, used by the `config` check.
+        Two plugins registering the same name is an error naming both.
+
+    Example::
+
+        @hookimpl
+        def register_components(registry):
+            from keras_ema import ExponentialMovingAverage
+            registry.add(ExponentialMovingAverage, example=lambda: ExponentialMovingAverage(0.9))
+    """
+
+
+# --------------------------------------------------------------------------------------------
+# Checks and measurements: called by the conformance suite and `nox -s bench`
+# --------------------------------------------------------------------------------------------
+
+
+@hookspec
+def conformance_cases() -> list[ConformanceCase]:  # type: ignore[empty-body]
+    """Return tiny models and data on which every shared conformance check runs.
+
+    Called by the conformance pytest plugin at collection time (after the backend is chosen) and
+    again, in a fresh process, by the `saves` check to rebuild a case by name. Cases must be
+    cheap to build: a few layers, a few dozen samples.
+
+    :return: a list of :class:`~keras_plugin_harness.ConformanceCase`; names unique per plugin.
+
+    Example::
+
+        @hookimpl
+        def conformance_cases():
+            from keras_ema import _cases
+            return [_cases.dense_case(), _cases.cnn_batchnorm_case()]
+    """
+
+
+@hookspec
+def bench_cases() -> list[BenchCase]:  # type: ignore[empty-body]
+    """Return side-by-side measurements of the plugin against a baseline.
+
+    Called by ``nox -s bench`` (``keras-plugins bench``) only, never by the tests; benchmarks may
+    take minutes.
+
+    :return: a list of :class:`~keras_plugin_harness.BenchCase`.
+
+    Example::
+
+        @hookimpl
+        def bench_cases():
+            from keras_ema import _bench
+            return [BenchCase("step-time", "EMA vs plain fit", baseline=_bench.plain,
+                              candidate=_bench.with_ema, max_ratio=1.05)]
+    """
+
+
+# --------------------------------------------------------------------------------------------
+# Command line: called by `keras-plugins` while it builds its parser
+# --------------------------------------------------------------------------------------------
+
+
+@hookspec
+def register_commands(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Add subcommands to the ``keras-plugins`` command line.
+
+    Called once while ``keras-plugins`` builds its parser, so keep it cheap: add parsers here and
+    import Keras only in the function that runs the command. Set ``func`` with
+    ``parser.set_defaults(func=...)``; it receives the parsed ``argparse.Namespace`` and returns an
+    exit code.
+
+    :param subparsers: the object returned by ``ArgumentParser.add_subparsers()``.
+
+    Example::
+
+        @hookimpl
+        def register_commands(subparsers):
+            title = subparsers.add_parser("title", help="seq2seq title generator")
+            title.set_defaults(func=lambda args: __import__("keras_seq2seq_title.cli").cli.main(args))
+    """
