@@ -1,0 +1,3 @@
+"""keras-probe: Capture intermediate tensors, in-model losses and metrics, process-safe data."""
+
+__version__ = "0.1.0"
