@@ -1,0 +1,102 @@
+"""Gradient of a model's output with respect to its input, differentiable twice.
+
+The only backend-specific code of the package. Gradient penalties and `lipschitz_report` need
+``d sum(fn(x)) / dx`` *as a tensor that can itself be differentiated* with respect to the
+weights `fn` reads (the penalty is part of the critic's loss):
+
+* TensorFlow: a nested ``tf.GradientTape``; an enclosing tape (the trainer's) records the inner
+  gradient computation.
+* JAX: ``jax.vjp`` over ``fn``. Keras variables read inside ``fn`` resolve through the current
+  ``StatelessScope`` (the trainer's, inside ``fit``), so the result stays differentiable with
+  respect to the weights. ``fn`` runs in a child scope: variable updates it makes (batch-norm
+  statistics, power-iteration vectors) come out of the trace as auxiliary outputs and are
+  assigned afterwards, so no tracer leaks and every backend sees the same side effects.
+* PyTorch: ``torch.autograd.grad(..., create_graph=True)`` under ``torch.enable_grad()``.
+"""
+
+import keras
+
+
+def input_gradient(fn, x):
+    """Return ``(fn(x), d sum(fn(x)) / dx)``, the gradient differentiable w.r.t. weights.
+
+    Args:
+        fn: callable mapping a batch ``x`` to scores (any shape; they are summed). Samples must
+            not interact (no batch statistics), so the gradient of the sum is the per-sample
+            input gradient.
+        x: input tensor (floating point).
+
+    Returns:
+        Tuple ``(outputs, gradient)``; ``gradient`` has the shape and dtype of ``x``.
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return _tensorflow(fn, x)
+    if backend == "jax":
+        return _jax(fn, x)
+    if backend == "torch":
+        return _torch(fn, x)
+    raise NotImplementedError(f"input_gradient does not support the {backend!r} backend.")
+
+
+def _scalar(outputs):
+    return keras.ops.sum(keras.ops.cast(outputs, "float32"))
+
+
+def _tensorflow(fn, x):
+    import tensorflow as tf
+
+    x = tf.convert_to_tensor(x)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        outputs = fn(x)
+        total = _scalar(outputs)
+    return outputs, tape.gradient(total, x)
+
+
+def _jax(fn, x):
+    import jax
+    from keras.src.backend.common import global_state
+    from keras.src.backend.common.stateless_scope import StatelessScope
+
+    class _RecordingScope(StatelessScope):
+        """A child scope that starts from the parent's values and records assignments."""
+
+        def __init__(self, parent):
+            super().__init__()
+            if parent is not None:
+                self.state_mapping = dict(parent.state_mapping)
+            self.updated = {}
+
+        def add_update(self, update):
+            variable, value = update
+            self.updated[id(variable)] = variable
+            super().add_update(update)
+
+    parent = global_state.get_global_attribute("stateless_scope")
+    updated = {}
+
+    def traced(inputs):
+        with _RecordingScope(parent) as scope:
+            outputs = fn(inputs)
+        updated.update(scope.updated)
+        new_values = {key: scope.state_mapping[key] for key in scope.updated}
+        return outputs, new_values
+
+    outputs, pullback, new_values = jax.vjp(traced, x, has_aux=True)
+    (gradient,) = pullback(jax.numpy.ones_like(outputs))
+    for key, value in new_values.items():
+        updated[key].assign(value)
+    return outputs, gradient
+
+
+def _torch(fn, x):
+    import torch
+
+    with torch.enable_grad():
+        x = keras.ops.convert_to_tensor(x)
+        if not x.requires_grad:
+            x = x.detach().requires_grad_(True)
+        outputs = fn(x)
+        (gradient,) = torch.autograd.grad(_scalar(outputs), x, create_graph=True)
+    return outputs, gradient
