@@ -44,7 +44,8 @@ class SpectralNormalization(keras.layers.Wrapper):
         mode: ``"reshaped"`` (default) or ``"operator"``.
         eps: floor for vector norms and ``sigma`` (> 0, default 1e-12, as torch).
         warmup_iterations: power-iteration steps at build from random ``u``, ``v``
-            (int >= 0, default 15, as torch).
+            (int >= 0). Default ``None``: 15 for ``"reshaped"`` (as torch), 100 for
+            ``"operator"`` (conv operators have closer top singular values).
         sigma_gradient: let gradients flow through ``sigma`` (default True).
         **kwargs: base layer arguments (``name``, ...).
 
@@ -71,7 +72,7 @@ class SpectralNormalization(keras.layers.Wrapper):
         power_iterations=1,
         mode="reshaped",
         eps=1e-12,
-        warmup_iterations=15,
+        warmup_iterations=None,
         sigma_gradient=True,
         **kwargs,
     ):
@@ -80,7 +81,8 @@ class SpectralNormalization(keras.layers.Wrapper):
                 f"`layer` must be a keras.layers.Layer instance. Received: layer={layer!r}"
             )
         _check_int("power_iterations", power_iterations, 1)
-        _check_int("warmup_iterations", warmup_iterations, 0)
+        if warmup_iterations is not None:
+            _check_int("warmup_iterations", warmup_iterations, 0)
         if mode not in MODES:
             raise ValueError(f"`mode` must be one of {MODES}. Received: mode={mode!r}")
         if not isinstance(eps, (int, float)) or not eps > 0:
@@ -126,10 +128,13 @@ class SpectralNormalization(keras.layers.Wrapper):
             name="v", shape=v_shape, initializer="random_normal", trainable=False,
             dtype=kernel.dtype, autocast=False, aggregation="only_first_replica",
         )
-        if self.warmup_iterations and not in_stateless_scope():
+        warmup = self.warmup_iterations
+        if warmup is None:
+            warmup = 100 if self._operator is not None else 15
+        if warmup and not in_stateless_scope():
             u = _linear_maps.normalize(self.u.value, self.eps)
             v = _linear_maps.normalize(self.v.value, self.eps)
-            u, v = self._power_iterate(self._read_kernel(), u, v, self.warmup_iterations)
+            u, v = self._power_iterate(self._read_kernel(), u, v, warmup)
             self.u.assign(u)
             self.v.assign(v)
         self.built = True
