@@ -1,3 +1,23 @@
-"""keras-ema: Weight EMA for any model, any optimizer, any backend."""
+"""keras-ema: weight EMA for any model, any optimizer, any backend.
+
+>>> from keras_ema import ExponentialMovingAverage  # doctest: +SKIP
+
+Keras is imported on first access to a public name, so listing plugins stays cheap.
+"""
+
+from typing import Any
 
 __version__ = "0.1.0"
+__all__ = ["EMAState", "ExponentialMovingAverage"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ExponentialMovingAverage":
+        from keras_ema.callback import ExponentialMovingAverage
+
+        return ExponentialMovingAverage
+    if name == "EMAState":
+        from keras_ema.state import EMAState
+
+        return EMAState
+    raise AttributeError(f"module 'keras_ema' has no attribute {name!r}")

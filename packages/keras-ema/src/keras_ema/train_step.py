@@ -1,0 +1,114 @@
+"""Run the EMA update inside the compiled train step (the only backend-specific module).
+
+``fit`` compiles ``model.train_step``; :func:`install` replaces it on the model *instance* with
+a function that calls the original step and then the recurrence, so the update is traced into
+the same ``tf.function`` / ``jax.jit`` / ``torch.compile`` graph: no per-batch host round trip.
+
+* TensorFlow and PyTorch train steps are stateful: read the variables after the step, assign
+  the new averages.
+* JAX's train step is stateless: ``(logs, state) = train_step(state, data)`` with
+  ``state = (trainable, non_trainable, optimizer, metrics)`` values. The averages are metrics
+  variables of the model (see :mod:`keras_ema.state`), so they come in with ``state`` and the
+  new ones go out in it. Nothing is assigned, and every output is a freshly computed array, so
+  no buffer is shared between two variables. (Keras 3.15's ``use_ema`` shares one: after
+  ``fit`` it runs ``var.assign(average)``, the next ``fit`` donates that buffer twice and JAX
+  raises "Attempt to donate the same buffer twice".)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import keras
+
+from keras_ema.state import EMAState
+
+Update = Callable[[list[Any], list[Any], Any, Any], tuple[list[Any], Any, Any]]
+
+
+def install(model: Any, state: EMAState, variables: Sequence[Any], update: Update) -> Any:
+    """Wrap ``model.train_step`` so it also updates ``state``; returns the wrapper."""
+    original = model.train_step
+    if keras.backend.backend() == "jax":
+        wrapper = _jax_step(model, original, state, variables, update)
+    else:
+        wrapper = _stateful_step(original, state, variables, update)
+    wrapper._keras_ema_original = original
+    wrapper._keras_ema_had_instance_attr = "train_step" in vars(model)
+    # Plain instance attribute: no Layer/nn.Module tracking hooks involved.
+    vars(model)["train_step"] = wrapper
+    model.make_train_function(force=True)
+    return wrapper
+
+
+def uninstall(model: Any, wrapper: Any) -> None:
+    """Undo :func:`install`; the next ``fit`` compiles the model's own train step."""
+    if vars(model).get("train_step") is not wrapper:
+        return
+    if wrapper._keras_ema_had_instance_attr:
+        vars(model)["train_step"] = wrapper._keras_ema_original
+    else:
+        del vars(model)["train_step"]
+    model.train_function = None
+
+
+def assign_state(state: EMAState, averages: list[Any], step: Any, product: Any) -> None:
+    """Write new values into the state variables (eager or traced, TF/PyTorch/JAX)."""
+    if keras.backend.backend() == "torch":
+        import torch
+
+        with torch.no_grad():
+            _assign(state, averages, step, product)
+    else:
+        _assign(state, averages, step, product)
+
+
+def _assign(state: EMAState, averages: list[Any], step: Any, product: Any) -> None:
+    state.step.assign(step)
+    state.decay_product.assign(product)
+    for variable, value in zip(state.averages, averages, strict=True):
+        variable.assign(value)
+
+
+def _stateful_step(original: Any, state: EMAState, variables: Sequence[Any], update: Update) -> Any:
+    def train_step(data: Any) -> Any:
+        logs = original(data)
+        averages, step, product = update(
+            [a.value for a in state.averages],
+            [v.value for v in variables],
+            state.step.value,
+            state.decay_product.value,
+        )
+        assign_state(state, averages, step, product)
+        return logs
+
+    return train_step
+
+
+def _jax_step(
+    model: Any, original: Any, state: EMAState, variables: Sequence[Any], update: Update
+) -> Any:
+    trainable = {id(v): i for i, v in enumerate(model.trainable_variables)}
+    non_trainable = {id(v): i for i, v in enumerate(model.non_trainable_variables)}
+    sources = [
+        (0, trainable[id(v)]) if id(v) in trainable else (1, non_trainable[id(v)])
+        for v in variables
+    ]
+    metrics = {id(v): i for i, v in enumerate(model.metrics_variables)}
+    slots = [metrics[id(v)] for v in (state.step, state.decay_product, *state.averages)]
+
+    def train_step(jax_state: Any, data: Any) -> Any:
+        logs, new_state = original(jax_state, data)
+        trainable_values, non_trainable_values, optimizer_values, metrics_values = new_state
+        groups = (trainable_values, non_trainable_values)
+        current = [metrics_values[slot] for slot in slots]
+        averages, step, product = update(
+            current[2:], [groups[g][i] for g, i in sources], current[0], current[1]
+        )
+        metrics_values = list(metrics_values)
+        for slot, value in zip(slots, (step, product, *averages), strict=True):
+            metrics_values[slot] = value
+        return logs, (trainable_values, non_trainable_values, optimizer_values, metrics_values)
+
+    return train_step
