@@ -1,0 +1,177 @@
+"""Mixing inside ``model.fit`` (train steps only), including manifold mixup.
+
+References:
+    Verma et al., "Manifold Mixup: Better Representations by Interpolating Hidden States",
+    ICML 2019.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+from . import _context, _sampling
+from ._base import BatchMixer
+from ._sample_pairing import SamplePairing
+
+
+@keras.saving.register_keras_serializable(package="keras_mixup")
+class ManifoldMixup(keras.layers.Layer):
+    """Marks a place where :class:`MixupModel` may mix hidden representations.
+
+    The identity, except during a :class:`MixupModel` train step that picked this layer: then
+    it returns ``lam * h_i + (1 - lam) * h_j`` with the step's partners and per-sample lambdas
+    (the labels are mixed with the same lambdas). Put one or more of them between blocks of
+    the model; every step mixes at one place chosen uniformly (the input included unless
+    ``MixupModel(mix_input=False)``), as in the paper.
+
+    Returns:
+        The input, or its mixed version (same shape and dtype).
+
+    >>> import numpy as np
+    >>> layer = ManifoldMixup()
+    >>> np.asarray(layer(np.ones((2, 3)), training=True)).tolist()
+    [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.built = True
+
+    def call(self, inputs: Any, training: bool | None = None) -> Any:
+        context = _context.active()
+        if not training or context is None or id(self) not in context["positions"]:
+            return inputs
+        backend = _sampling.ops_backend()
+        mixed = _sampling.mix_hidden(backend, inputs, context["params"])
+        chosen = keras.ops.equal(context["choice"], context["positions"][id(self)])
+        return keras.ops.where(chosen, mixed, inputs)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape
+
+
+@keras.saving.register_keras_serializable(package="keras_mixup")
+class MixupModel(keras.Model):
+    """Train ``model`` on mixed batches: mixing runs in-graph in each train step only.
+
+    ``fit`` mixes every batch with ``mixer`` before the forward pass (or at a
+    :class:`ManifoldMixup` layer) and mixes the labels in ``compute_loss``; ``evaluate`` and
+    ``predict`` see the plain model. Integer labels with a mixer without ``num_classes`` use
+    loss interpolation, ``lam * L(y_i) + (1 - lam) * L(y_j)``, with the compiled loss, so a
+    ``"sparse_categorical_crossentropy"`` model needs no change. Training metrics are computed
+    against the unmixed labels. Compile the wrapper, not the inner model.
+
+    Args:
+        model: the Keras model (or layer) to train.
+        mixer: a :class:`Mixup`, :class:`CutMix` or :class:`SamplePairing`; its seed generator
+            and step counter are saved with the model.
+        mix_input: whether the input is one of the places to mix (default True). Needs
+            ``ManifoldMixup`` layers in ``model`` when False.
+
+    Returns:
+        A ``keras.Model`` whose ``predict``/``evaluate`` equal ``model``'s.
+
+    >>> import numpy as np, keras
+    >>> from keras_mixup import Mixup
+    >>> inner = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    >>> model = MixupModel(inner, Mixup(alpha=0.4, seed=0))
+    >>> model.compile("sgd", "sparse_categorical_crossentropy")
+    >>> x, y = np.ones((8, 4), "float32"), np.arange(8) % 3
+    >>> bool(np.isfinite(model.fit(x, y, verbose=0).history["loss"][0]))
+    True
+    """
+
+    def __init__(self, model: Any, mixer: Any, mix_input: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(model, keras.layers.Layer):
+            raise TypeError(f"`model` must be a Keras model or layer. Received: model={model!r}")
+        if not isinstance(mixer, BatchMixer):
+            raise TypeError("`mixer` must be a keras_mixup mixer (Mixup, CutMix, SamplePairing). "
+                            f"Received: mixer={mixer!r}")
+        if not isinstance(mix_input, bool):
+            raise TypeError(f"`mix_input` must be a bool. Received: mix_input={mix_input!r}")
+        manifold = [layer for layer in model._flatten_layers(include_self=False)
+                    if isinstance(layer, ManifoldMixup)]
+        if not mix_input and not manifold:
+            raise ValueError("`mix_input=False` needs at least one `ManifoldMixup` layer in "
+                             "`model` (nowhere else to mix). Received: mix_input=False")
+        self.wrapped = model
+        self.mixer = mixer
+        self.mix_input = mix_input
+        object.__setattr__(self, "_positions", {id(layer): i + 1 for i, layer in enumerate(manifold)})
+
+    def build(self, input_shape: Any) -> None:
+        if not self.wrapped.built:
+            self.wrapped.build(input_shape)
+        self.built = True
+
+    def call(self, inputs: Any, training: bool | None = None) -> Any:
+        if not training:
+            return self.wrapped(inputs, training=training)
+        first = keras.tree.flatten(inputs)[0]
+        params = self.mixer.draw(first)
+        positions = self._positions
+        choice = keras.ops.convert_to_tensor(0, "int32")
+        if positions:
+            low = 0 if self.mix_input else 1
+            choice = keras.random.randint((), low, len(positions) + 1, seed=self.mixer.generator,
+                                          dtype="int32")
+        x = inputs
+        if self.mix_input:
+            backend = self.mixer.backend
+            x = keras.tree.map_structure(lambda t: _sampling.mix_inputs(backend, t, params), inputs)
+            if positions:
+                x = keras.tree.map_structure(lambda m, t: keras.ops.where(choice == 0, m, t),
+                                             x, inputs)
+        _context.set_active({"params": params, "choice": choice, "positions": positions})
+        try:
+            y_pred = self.wrapped(x, training=training)
+        finally:
+            _context.set_active(None)
+        _context.put_pending(self, params)
+        return y_pred
+
+    def compute_loss(self, x: Any = None, y: Any = None, y_pred: Any = None,
+                     sample_weight: Any = None, training: bool = True) -> Any:
+        params = _context.pop_pending(self) if training else None
+        if params is None or y is None or isinstance(self.mixer, SamplePairing):
+            return super().compute_loss(x, y, y_pred, sample_weight, training=training)
+        backend = self.mixer.backend
+        if not _sampling.is_float(y) and self.mixer.num_classes is None:
+            return self._interpolated_loss(x, y, y_pred, sample_weight, params)
+        y = self.mixer.mix_labels(y, params)
+        if sample_weight is not None:
+            sample_weight = _sampling.mix_sample_weight(backend, sample_weight, params)
+        return super().compute_loss(x, y, y_pred, sample_weight, training=training)
+
+    def _interpolated_loss(self, x: Any, y: Any, y_pred: Any, sample_weight: Any,
+                           params: dict[str, Any]) -> Any:
+        if self.mixer.label_smoothing:
+            raise ValueError("`label_smoothing` with integer labels needs the mixer's "
+                             "`num_classes` (labels are one-hot encoded first). Received: "
+                             f"label_smoothing={self.mixer.label_smoothing}, num_classes=None")
+        ops = keras.ops
+        lam, index = params["lam_y"], params["index"]
+        weight_a, weight_b = lam, 1.0 - lam
+        if sample_weight is not None:
+            sample_weight = ops.cast(sample_weight, "float32")
+            weight_a = weight_a * sample_weight
+            weight_b = weight_b * ops.take(sample_weight, index, axis=0)
+        loss = super().compute_loss(x, y, y_pred, weight_a, training=True)
+        return loss + self._compile_loss(ops.take(y, index, axis=0), y_pred, weight_b)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(model=keras.saving.serialize_keras_object(self.wrapped),
+                      mixer=keras.saving.serialize_keras_object(self.mixer),
+                      mix_input=self.mix_input)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> MixupModel:
+        config = dict(config)
+        config["model"] = keras.saving.deserialize_keras_object(config["model"], custom_objects)
+        config["mixer"] = keras.saving.deserialize_keras_object(config["mixer"], custom_objects)
+        return cls(**config)

@@ -1,0 +1,219 @@
+"""Drawing and applying the random mixing parameters of one batch (free functions).
+
+Every function takes ``backend``: an object with keras' backend layout (``backend.numpy``,
+``backend.random``, ``backend.cast``, ``backend.shape``) so the same code runs under the active
+Keras backend and, inside a ``tf.data`` pipeline, under TensorFlow. ``keras_mixup.ops_backend()``
+gives the active one.
+
+A batch's mixing is described by a dict of tensors (``MixParams``):
+
+- ``index`` (N,) int: sample ``i`` is mixed with sample ``index[i]`` of the same batch;
+- ``weight``: broadcastable to the inputs, the share of sample ``i`` in the mixed input
+  (a per-sample lambda for mixup, a 0/1 mask outside/inside the box for CutMix);
+- ``lam_x`` (N,): the mean input share of sample ``i`` (used by manifold mixup on hidden layers);
+- ``lam_y`` (N,): the share of label ``i`` in the mixed label (1 keeps the first label).
+
+References:
+    Zhang et al., "mixup: Beyond Empirical Risk Minimization", ICLR 2018.
+    Yun et al., "CutMix: Regularization Strategy to Train Strong Classifiers", ICCV 2019.
+    timm ``timm/data/mixup.py`` (modes batch/pair/elem, box sampling).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+MODES = ("batch", "pair", "elem")
+
+
+def ops_backend() -> Any:
+    """The active Keras backend as a namespace (``.numpy``, ``.random``, ``.cast``...)."""
+    from keras.src.utils.backend_utils import DynamicBackend
+
+    return DynamicBackend()
+
+
+def is_float(x: Any) -> bool:
+    """Whether a tensor (of any backend) holds floating point values."""
+    import keras
+
+    return "float" in keras.backend.standardize_dtype(x.dtype)
+
+
+def batch_size(backend: Any, x: Any) -> Any:
+    """Static batch size when known, else a scalar tensor."""
+    static = getattr(x, "shape", (None,))[0]
+    return int(static) if static is not None else backend.shape(x)[0]
+
+
+def groups(backend: Any, seed: Any, n: Any, mode: str) -> tuple[Any, Any]:
+    """Partners and lambda groups: ``(index, group)``.
+
+    ``batch`` and ``elem``: ``index`` is a random permutation; ``group`` is 0 for every sample
+    (batch: one lambda) or ``arange(n)`` (elem: one lambda per sample). ``pair``: samples are
+    paired at random (``index[index[i]] == i``; with an odd batch one sample is paired with
+    itself) and both members of a pair share a group, hence a lambda and a CutMix box.
+    """
+    np_ = backend.numpy
+    order = np_.argsort(backend.random.uniform((n,), seed=seed))
+    positions = np_.arange(n, dtype="int32")
+    if mode == "pair":
+        order = backend.cast(order, "int32")
+        place = backend.cast(np_.argsort(order), "int32")  # position of sample i in `order`
+        partner_place = place + 1 - 2 * np_.mod(place, 2)
+        partner_place = np_.where(partner_place >= n, place, partner_place)
+        return np_.take(order, partner_place, axis=0), np_.floor_divide(place, 2)
+    index = backend.cast(order, "int32")
+    if mode == "elem":
+        return index, positions
+    return index, np_.zeros_like(positions)
+
+
+def cutmix_box(backend: Any, lam: Any, centres: Any, spatial: tuple[int, ...]) -> tuple[Any, Any]:
+    """Boxes of area ``~(1 - lam)`` of the spatial grid; returns ``(inside, lam_corrected)``.
+
+    Args:
+        lam: (N,) target share of the kept sample.
+        centres: (N, len(spatial)) uniforms in [0, 1): box centre per spatial axis.
+        spatial: static spatial sizes, e.g. ``(H, W)`` or ``(T,)``.
+
+    Returns:
+        ``inside`` (N, *spatial) float 0/1, 1 inside the box (taken from the partner), and the
+        per-sample share actually kept, ``1 - box_volume / grid_volume``.
+    """
+    np_ = backend.numpy
+    ratio = np_.power(1.0 - lam, 1.0 / len(spatial))  # side ratio of a box of volume 1 - lam
+    inside = None
+    volume = None
+    for axis, size in enumerate(spatial):
+        cut = np_.floor(ratio * size)
+        centre = np_.floor(centres[:, axis] * size)
+        lo = np_.clip(centre - np_.floor(cut / 2), 0, size)
+        hi = np_.clip(centre + np_.floor(cut / 2), 0, size)
+        grid = backend.cast(np_.arange(size), lam.dtype)[None, :]
+        in_axis = backend.cast((grid >= lo[:, None]) & (grid < hi[:, None]), lam.dtype)
+        shape = [-1] + [1] * len(spatial)
+        shape[axis + 1] = size
+        in_axis = np_.reshape(in_axis, shape)
+        inside = in_axis if inside is None else inside * in_axis
+        volume = (hi - lo) if volume is None else volume * (hi - lo)
+    return inside, 1.0 - volume / float(math.prod(spatial))
+
+
+def draw(backend: Any, seed: Any, x: Any, *, alpha: float | None, cutmix_alpha: float | None,
+         prob: float, switch_prob: float, mode: str, fixed_lam: float | None = None,
+         keep_first_label: bool = False, active: Any = None) -> dict[str, Any]:
+    """Draw one batch's ``MixParams`` for inputs ``x`` (see the module docstring).
+
+    Args:
+        seed: a ``SeedGenerator`` (each draw advances it) or an int.
+        alpha / cutmix_alpha: Beta parameters of mixup / CutMix; ``None`` disables one.
+        prob: probability that a group is mixed at all.
+        switch_prob: probability of CutMix rather than mixup when both are enabled.
+        mode: ``"batch"``, ``"pair"`` or ``"elem"``.
+        fixed_lam: use this lambda instead of a Beta draw (SamplePairing: 0.5).
+        keep_first_label: labels are not mixed (``lam_y = 1``), as in SamplePairing.
+        active: optional scalar bool, ANDed with the ``prob`` draw (schedules).
+    """
+    np_, rnd = backend.numpy, backend.random
+    seeds = _seeds(seed, 6)
+    n = batch_size(backend, x)
+    dtype = "float32"
+    index, group = groups(backend, seeds[0], n, mode)
+
+    def per_group(values: Any) -> Any:
+        return np_.take(values, group, axis=0)
+
+    ones = np_.ones((n,), dtype=dtype)
+    on = per_group(rnd.uniform((n,), seed=seeds[1])) < prob
+    if active is not None:
+        on = on & active
+    if fixed_lam is not None:
+        lam_mix = ones * fixed_lam
+    elif alpha is not None:
+        lam_mix = per_group(rnd.beta((n,), alpha, alpha, seed=seeds[2], dtype=dtype))
+    else:
+        lam_mix = ones
+    rank = len(x.shape)
+    weight_shape = [-1] + [1] * (rank - 1)
+    weight = np_.reshape(lam_mix, weight_shape)
+    lam_x = lam_mix
+    if cutmix_alpha is not None:
+        spatial = tuple(int(s) for s in x.shape[1:-1])
+        lam_cut = per_group(rnd.beta((n,), cutmix_alpha, cutmix_alpha, seed=seeds[3], dtype=dtype))
+        centres = per_group(rnd.uniform((n, len(spatial)), seed=seeds[4], dtype=dtype))
+        inside, lam_box = cutmix_box(backend, lam_cut, centres, spatial)
+        if alpha is None:
+            use_cut = np_.ones((n,), dtype="bool")
+        else:
+            use_cut = per_group(rnd.uniform((n,), seed=seeds[5], dtype=dtype)) < switch_prob
+        keep = np_.expand_dims(1.0 - inside, -1)
+        weight = np_.where(np_.reshape(use_cut, weight_shape), keep, weight)
+        lam_x = np_.where(use_cut, lam_box, lam_mix)
+    lam_x = np_.where(on, lam_x, ones)
+    weight = np_.where(np_.reshape(on, weight_shape), weight, np_.ones_like(weight))
+    lam_y = ones if keep_first_label else lam_x
+    return {"index": index, "weight": weight, "lam_x": lam_x, "lam_y": lam_y}
+
+
+def _seeds(seed: Any, count: int) -> list[Any]:
+    if isinstance(seed, int):
+        return [seed * 7919 + k for k in range(count)]
+    return [seed] * count  # a SeedGenerator: every draw advances it
+
+
+def mix_inputs(backend: Any, x: Any, params: dict[str, Any], dtype: str = "float32") -> Any:
+    """``weight * x + (1 - weight) * x[index]`` (integer inputs are cast to ``dtype``)."""
+    np_ = backend.numpy
+    if not is_float(x):
+        x = backend.cast(x, dtype)
+    weight = backend.cast(params["weight"], x.dtype)
+    return weight * x + (1.0 - weight) * np_.take(x, params["index"], axis=0)
+
+
+def mix_hidden(backend: Any, h: Any, params: dict[str, Any]) -> Any:
+    """Manifold mixup of a hidden tensor: per-sample ``lam_x`` (no boxes)."""
+    np_ = backend.numpy
+    lam = backend.cast(np_.reshape(params["lam_x"], [-1] + [1] * (len(h.shape) - 1)), h.dtype)
+    return lam * h + (1.0 - lam) * np_.take(h, params["index"], axis=0)
+
+
+def mix_labels(backend: Any, y: Any, params: dict[str, Any], *, label_smoothing: float = 0.0,
+               num_classes: int | None = None) -> Any:
+    """Mix labels with ``lam_y``.
+
+    Float labels (one-hot, soft, regression targets) are mixed linearly after label smoothing.
+    Integer labels are one-hot encoded when ``num_classes`` is given; otherwise they are packed
+    as ``stack([y, y[index], lam_y], -1)`` (float32) for :class:`keras_mixup.MixupLoss`, which
+    interpolates the loss instead of the labels.
+    """
+    np_ = backend.numpy
+    lam_y, index = params["lam_y"], params["index"]
+    if not is_float(y):
+        if num_classes is None:
+            if label_smoothing:
+                raise ValueError(
+                    "`label_smoothing` needs `num_classes` when labels are integer class ids "
+                    f"(they are one-hot encoded first). Received: label_smoothing={label_smoothing}"
+                    ", num_classes=None"
+                )
+            lam = np_.reshape(lam_y, [-1] + [1] * (len(y.shape) - 1)) * np_.ones_like(
+                backend.cast(y, "float32"))
+            y = backend.cast(y, "float32")
+            return np_.stack([y, np_.take(y, index, axis=0), lam], axis=-1)
+        y = backend.nn.one_hot(backend.cast(y, "int32"), num_classes, dtype="float32")
+    else:
+        y = backend.cast(y, "float32")
+    if label_smoothing:
+        y = y * (1.0 - label_smoothing) + label_smoothing / y.shape[-1]
+    lam = np_.reshape(lam_y, [-1] + [1] * (len(y.shape) - 1))
+    return lam * y + (1.0 - lam) * np_.take(y, index, axis=0)
+
+
+def mix_sample_weight(backend: Any, sample_weight: Any, params: dict[str, Any]) -> Any:
+    """``lam_y * w + (1 - lam_y) * w[index]``: each label keeps its sample's weight."""
+    np_ = backend.numpy
+    w = backend.cast(sample_weight, "float32")
+    lam = np_.reshape(params["lam_y"], [-1] + [1] * (len(w.shape) - 1))
+    return lam * w + (1.0 - lam) * np_.take(w, params["index"], axis=0)
