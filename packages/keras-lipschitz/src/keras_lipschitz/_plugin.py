@@ -7,4 +7,38 @@ from keras_plugin_harness import PluginInfo, hookimpl
 
 @hookimpl
 def plugin_info() -> PluginInfo:
-    return PluginInfo("keras-lipschitz", version("keras-lipschitz"), "Spectral normalization done right, spectral-norm regularization, gradient penalties")
+    return PluginInfo(
+        "keras-lipschitz",
+        version("keras-lipschitz"),
+        "Spectral normalization done right, spectral-norm regularization, gradient penalties",
+    )
+
+
+@hookimpl
+def register_components(registry):
+    import keras
+
+    from keras_lipschitz import SpectralNormalization, SpectralNormRegularizer
+
+    registry.add(
+        SpectralNormalization,
+        example=lambda: SpectralNormalization(
+            keras.layers.Conv2D(3, 3),
+            power_iterations=2,
+            mode="operator",
+            eps=1e-6,
+            warmup_iterations=5,
+            sigma_gradient=False,
+        ),
+    )
+    registry.add(
+        SpectralNormRegularizer,
+        example=lambda: SpectralNormRegularizer(0.05, power_iterations=3, eps=1e-8),
+    )
+
+
+@hookimpl
+def conformance_cases():
+    from keras_lipschitz import _cases
+
+    return [_cases.dense_case(), _cases.conv_operator_case(), _cases.regularizer_case()]
