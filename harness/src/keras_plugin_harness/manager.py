@@ -176,9 +176,10 @@ def _register(plugins: Plugins, manager: pluggy.PluginManager, label: str, modul
         plugins.problems.append(Problem(label, f"hook plugin_info() raised {_one_line(error)}"))
         return
     if info.name in plugins.infos:
+        first = plugins.module(info.name).__name__
         plugins.problems.append(
-            Problem(info.name, f"duplicate plugin name: {module.__name__!r} was not loaded because "
-                    f"{plugins.module(info.name).__name__!r} already uses this name")
+            Problem(label, f"duplicate plugin name {info.name!r}: {module.__name__!r} was not "
+                    f"loaded because {first!r} already uses this name")
         )
         return
     try:
