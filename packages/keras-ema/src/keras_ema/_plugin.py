@@ -1,10 +1,51 @@
 """Hook implementations for the keras-plugin-harness contract (Keras imported lazily)."""
 
 from importlib.metadata import version
+from typing import Any
 
-from keras_plugin_harness import PluginInfo, hookimpl
+from keras_plugin_harness import BenchCase, ConformanceCase, PluginInfo, hookimpl
 
 
 @hookimpl
 def plugin_info() -> PluginInfo:
-    return PluginInfo("keras-ema", version("keras-ema"), "Weight EMA for any model, any optimizer, any backend")
+    return PluginInfo(
+        "keras-ema", version("keras-ema"), "Weight EMA for any model, any optimizer, any backend"
+    )
+
+
+@hookimpl
+def register_components(registry: Any) -> None:
+    from keras_ema import EMAState, ExponentialMovingAverage
+
+    registry.add(
+        ExponentialMovingAverage,
+        example=lambda: ExponentialMovingAverage(
+            decay=0.99,
+            warmup="power",
+            warmup_gamma=2.0,
+            warmup_power=0.75,
+            start_step=10,
+            every_n_steps=2,
+            include_non_trainable=False,
+            zero_debias=True,
+            evaluate_with_ema=True,
+            save_averages=True,
+            target="generator",
+            name="ema_g",
+        ),
+    )
+    registry.add(EMAState, example=lambda: EMAState(zero_debias=True, name="state"))
+
+
+@hookimpl
+def conformance_cases() -> list[ConformanceCase]:
+    from keras_ema import _cases
+
+    return [_cases.dense_case(), _cases.cnn_bn_case()]
+
+
+@hookimpl
+def bench_cases() -> list[BenchCase]:
+    from keras_ema import _bench
+
+    return _bench.cases()
