@@ -1,3 +1,36 @@
 """keras-gan-arch: GAN architectures from DCGAN to SELF-MOD on every backend."""
 
+from .blocks import ClassProjection, DiscriminatorResBlock, GeneratorResBlock
+from .discriminators import dcgan_discriminator, projection_discriminator, resnet_discriminator
+from .gan import GAN
+from .generators import (
+    dcgan_generator,
+    resnet_generator,
+    selfmod_generator,
+    upsample_generator,
+    upsampling_steps,
+)
+from .losses import LOSSES, discriminator_loss, generator_loss
+from .normalization import ConditionalBatchNormalization, SelfModulatedBatchNormalization
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "GAN",
+    "LOSSES",
+    "ClassProjection",
+    "ConditionalBatchNormalization",
+    "DiscriminatorResBlock",
+    "GeneratorResBlock",
+    "SelfModulatedBatchNormalization",
+    "dcgan_discriminator",
+    "dcgan_generator",
+    "discriminator_loss",
+    "generator_loss",
+    "projection_discriminator",
+    "resnet_discriminator",
+    "resnet_generator",
+    "selfmod_generator",
+    "upsample_generator",
+    "upsampling_steps",
+]
