@@ -37,10 +37,11 @@ def pattern_key(key: Any, argument: str) -> str:
                     f"Received: key={key!r}"
                 ) from None
         return key
-    path = getattr(key, "path", None)
-    if isinstance(path, str) and hasattr(key, "weights"):
-        # Every variable a layer creates lives under the layer's name scope.
-        return f"{path}/*"
+    name = getattr(key, "name", None)
+    if isinstance(name, str) and hasattr(key, "weights"):
+        # Every variable a layer creates lives under the layer's name scope; the name (not the
+        # full path) survives `load_model`, which may rebuild the model under another scope.
+        return f"{name}/*"
     raise TypeError(
         f"`{argument}` keys must be glob strings, 're:' regex strings or Keras layers. "
         f"Received: key={key!r} of type {type(key).__name__}"
@@ -50,15 +51,24 @@ def pattern_key(key: Any, argument: str) -> str:
 def matches(pattern: str, path: str) -> bool:
     """Whether ``pattern`` selects the variable at ``path``.
 
-    Globs use :func:`fnmatch.fnmatchcase` on the full path (``*`` also crosses ``/``); a
-    ``"re:"`` pattern is a :func:`re.search` on the path (anchor it with ``^``/``$``).
+    A glob (:func:`fnmatch.fnmatchcase`, ``*`` also crosses ``/``) matches the full path or any
+    tail of it that starts after a ``/``: ``"encoder/*"`` selects ``"encoder/kernel"`` and
+    ``"model/encoder/kernel"`` alike, because the same model's variable paths carry the model
+    name or not depending on how it was built or loaded. A ``"re:"`` pattern is a
+    :func:`re.search` on the full path (prefer ``(^|/)head/`` over ``^head/``).
 
-    >>> matches("encoder/*", "encoder/dense/kernel"), matches("re:bias$", "head/bias")
+    >>> matches("encoder/*", "net/encoder/kernel"), matches("re:bias$", "head/bias")
     (True, True)
+    >>> matches("coder/*", "net/encoder/kernel")
+    False
     """
     if pattern.startswith(REGEX_PREFIX):
         return re.search(pattern[len(REGEX_PREFIX) :], path) is not None
-    return fnmatch.fnmatchcase(path, pattern)
+    if fnmatch.fnmatchcase(path, pattern):
+        return True
+    return any(
+        fnmatch.fnmatchcase(path[i + 1 :], pattern) for i, c in enumerate(path) if c == "/"
+    )
 
 
 def assign_groups(

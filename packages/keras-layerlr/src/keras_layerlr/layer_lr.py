@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import keras
 from keras import ops
 from keras.src.utils import tracking
@@ -45,7 +47,7 @@ class LayerLR(keras.optimizers.Optimizer):
 
     >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="encoder"),
     ...                           keras.layers.Dense(1, name="head")])
-    >>> opt = LayerLR(keras.optimizers.Adam(1e-3), {"*/encoder/*": 0.1})
+    >>> opt = LayerLR(keras.optimizers.Adam(1e-3), {"encoder/*": 0.1})
     >>> model.compile(opt, "mse")
     >>> opt.build(model.trainable_variables)
     >>> [round(float(r["learning_rate"]), 6) for r in opt.lr_table(model)]
@@ -308,7 +310,7 @@ class LayerLR(keras.optimizers.Optimizer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        config = dict(config)
+        config = copy.deepcopy(config)  # Keras' deserialize edits the dict it is given
         config["optimizer"] = keras.optimizers.deserialize(
             config["optimizer"], custom_objects=custom_objects
         )

@@ -49,7 +49,7 @@ def lr_table(model_or_variables, optimizer):
     >>> import keras
     >>> from keras_layerlr import LayerLR
     >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, name="head")])
-    >>> rows = lr_table(model, LayerLR(keras.optimizers.SGD(0.1), {"*/bias": 0.0}))
+    >>> rows = lr_table(model, LayerLR(keras.optimizers.SGD(0.1), {"bias": 0.0}))
     >>> [(r["path"], r["learning_rate"]) for r in rows]
     [('sequential/head/kernel', 0.1), ('sequential/head/bias', 0.0)]
     """
