@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 import json
 import math
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -151,6 +152,8 @@ def check_bad_input(plugin: str, case: ConformanceCase, plugins: Plugins) -> Non
 
 def check_gpu(plugin: str, case: ConformanceCase, plugins: Plugins) -> None:
     accelerator = devices.accelerator()
+    if accelerator is None and os.environ.get("KERAS_PLUGINS_REQUIRE_GPU"):
+        raise AssertionError(f"KERAS_PLUGINS_REQUIRE_GPU is set but {keras.backend.backend()} sees no GPU")
     if accelerator is None:
         pytest.skip(f"no GPU visible to the {keras.backend.backend()} backend")
     with keras.device("cpu:0"):

@@ -1,0 +1,122 @@
+"""Every developer and CI entry point. `nox -s tests` is CI's command; `nox -s conformance` is the
+main job. Sessions reuse their virtualenvs and install with pip, which reads this machine's
+local wheel folder (where the CPU build of torch lives); uv would not."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["tests"]
+
+ROOT = Path(__file__).parent
+PACKAGES = sorted(f"packages/{p.parent.name}" for p in (ROOT / "packages").glob("*/pyproject.toml"))
+BACKENDS = ("tensorflow", "jax", "torch")
+# CPU builds only: plain `torch` would pull several GB of CUDA wheels.
+BACKEND_REQUIREMENTS = ["tensorflow-cpu==2.21.0", "jax[cpu]==0.10.2", "torch==2.13.0+cpu"]
+RUNTIME = ["keras==3.15.1", "scikit-learn>=1.4", "matplotlib>=3.8"]
+TEST_TOOLS = ["pytest>=8", "pytest-timeout>=2.3"]
+QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
+
+
+def install_everything(session: nox.Session, *extra: str) -> None:
+    """Backends, the harness and every plugin (editable) into the session's venv."""
+    editable = [arg for package in ["harness", *PACKAGES] for arg in ("-e", package)]
+    session.install(*BACKEND_REQUIREMENTS, *RUNTIME, *TEST_TOOLS, *extra, *editable)
+
+
+def backends(session: nox.Session) -> list[str]:
+    """`nox -s tests -- jax,torch` limits the backends."""
+    chosen = session.posargs[0].split(",") if session.posargs else list(BACKENDS)
+    unknown = set(chosen) - set(BACKENDS)
+    if unknown:
+        session.error(f"unknown backend(s) {sorted(unknown)}; choose from {BACKENDS}")
+    return chosen
+
+
+@nox.session(python="3.11")
+def tests(session: nox.Session) -> None:
+    """Unit tests of the harness and every plugin, then conformance, on each backend."""
+    install_everything(session)
+    test_dirs = ["harness/tests", *[f"{p}/tests" for p in PACKAGES]]
+    for backend in backends(session):
+        env = {**QUIET_ENV, "KERAS_BACKEND": backend}
+        session.log(f"==== unit tests on {backend} ====")
+        session.run("python", "-m", "pytest", *test_dirs, env=env)
+        session.log(f"==== conformance on {backend} ====")
+        session.run("python", "-m", "pytest", "--pyargs", "keras_plugin_harness.conformance",
+                    "-p", "no:cacheprovider", f"--conformance-json=.conformance/{backend}.json", env=env)
+
+
+@nox.session(python="3.11")
+def conformance(session: nox.Session) -> None:
+    """The main job: every installed plugin x every check x every backend -> docs/compat.md."""
+    install_everything(session)
+    session.run("keras-plugins", "list")
+    session.run("keras-plugins", "check", "--backend", ",".join(backends(session)), env=QUIET_ENV)
+
+
+@nox.session(python="3.11")
+def bench(session: nox.Session) -> None:
+    """Every BenchCase side by side; ratios and tables into docs/benchmarks.md."""
+    install_everything(session)
+    args = ["--backend", ",".join(backends(session))]
+    plugin = os.environ.get("BENCH_PLUGIN")
+    session.run("keras-plugins", "bench", *args, *(["--plugin", plugin] if plugin else []), env=QUIET_ENV)
+
+
+@nox.session(python="3.11")
+def gpu(session: nox.Session) -> None:
+    """Conformance `gpu` check where a GPU must be present: fails, not skips, without one."""
+    install_everything(session)
+    for backend in backends(session):
+        session.run("python", "-m", "pytest", "--pyargs", "keras_plugin_harness.conformance",
+                    "-k", "gpu", env={**QUIET_ENV, "KERAS_BACKEND": backend, "KERAS_PLUGINS_REQUIRE_GPU": "1"})
+
+
+@nox.session(python="3.11")
+def distributed(session: nox.Session) -> None:
+    """One case per plugin under MultiWorkerMirroredStrategy: 2 worker processes on 127.0.0.1."""
+    install_everything(session)
+    session.run("python", "-m", "keras_plugin_harness.multiworker", env=QUIET_ENV)
+
+
+@nox.session(python="3.11", reuse_venv=False)
+@nox.parametrize("package", PACKAGES)
+def isolation(session: nox.Session, package: str) -> None:
+    """A fresh venv with only one plugin (and its plugin dependencies): its tests pass and
+    `keras-plugins list` shows only it."""
+    session.install("jax[cpu]==0.10.2", *RUNTIME, *TEST_TOOLS, "-e", "harness", "-e", package)
+    listed = session.run("keras-plugins", "list", silent=True)
+    session.log(listed)
+    name = Path(package).name
+    others = [Path(p).name for p in PACKAGES if Path(p).name != name and f"{Path(p).name} " in (listed or "")]
+    allowed = {"keras-lipschitz"} if name == "keras-gan-arch" else set()
+    if set(others) - allowed:
+        session.error(f"`keras-plugins list` shows other plugins: {others}")
+    session.run("python", "-m", "pytest", f"{package}/tests", env={**QUIET_ENV, "KERAS_BACKEND": "jax"})
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python="3.11")
+def typecheck(session: nox.Session) -> None:
+    session.install("mypy>=1.11", "-e", "harness")
+    session.run("mypy", "harness/src")
+
+
+@nox.session(python="3.11")
+def build(session: nox.Session) -> None:
+    """Wheels and sdists of every package into dist/, metadata checked by twine."""
+    session.install("build>=1.2", "twine>=5")
+    for package in ["harness", *PACKAGES]:
+        session.run("python", "-m", "build", "--outdir", "dist", package)
+    session.run("twine", "check", "--strict", *[str(p) for p in Path("dist").glob("*")])
