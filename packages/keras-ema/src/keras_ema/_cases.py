@@ -38,7 +38,8 @@ def cnn_bn_model() -> Any:
         [
             keras.Input((8, 8, 1)),
             keras.layers.Conv2D(8, 3, padding="same"),
-            keras.layers.BatchNormalization(),
+            # Synchronized: under MirroredStrategy each replica would normalize half a batch.
+            keras.layers.BatchNormalization(synchronized=True),
             keras.layers.ReLU(),
             keras.layers.GlobalAveragePooling2D(),
             keras.layers.Dense(10, activation="softmax"),
