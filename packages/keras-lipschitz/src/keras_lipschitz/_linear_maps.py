@@ -55,6 +55,14 @@ def _spatial(shape, data_format):
 def _transpose_output_padding(layer, out_spatial, target_spatial):
     """``output_padding`` making a transposed conv map ``out_spatial`` back to ``target``."""
     kernel_size = layer.kernel_size
+    if all(
+        _get_output_shape_given_tf_padding(
+            size, kernel_size[i], layer.strides[i], layer.padding, None, layer.dilation_rate[i]
+        )
+        == target
+        for i, (size, target) in enumerate(zip(out_spatial, target_spatial))
+    ):
+        return None
     padding = []
     for i, (size, target) in enumerate(zip(out_spatial, target_spatial)):
         stride, dilation = layer.strides[i], layer.dilation_rate[i]

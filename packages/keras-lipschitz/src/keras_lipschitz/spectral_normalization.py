@@ -122,11 +122,11 @@ class SpectralNormalization(keras.layers.Wrapper):
             u_shape, v_shape = (rows,), (_linear_maps.numel(kernel.shape) // rows,)
         self.u = self.add_weight(
             name="u", shape=u_shape, initializer="random_normal", trainable=False,
-            dtype=kernel.dtype, autocast=False, aggregation="only_first_replica",
+            dtype=self.layer.variable_dtype, autocast=False, aggregation="only_first_replica",
         )
         self.v = self.add_weight(
             name="v", shape=v_shape, initializer="random_normal", trainable=False,
-            dtype=kernel.dtype, autocast=False, aggregation="only_first_replica",
+            dtype=self.layer.variable_dtype, autocast=False, aggregation="only_first_replica",
         )
         warmup = self.warmup_iterations
         if warmup is None:
@@ -156,7 +156,7 @@ class SpectralNormalization(keras.layers.Wrapper):
     # ------------------------------------------------------------------ math
     def _read_kernel(self):
         # Under a mixed policy the value is autocast; compute sigma in the variable's dtype.
-        return ops.cast(self.kernel_variable.value, self.kernel_variable.dtype)
+        return ops.cast(self.kernel_variable.value, self.u.dtype)
 
     def _apply(self, kernel, v):
         if self._operator is not None:
