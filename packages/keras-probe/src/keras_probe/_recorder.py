@@ -69,6 +69,10 @@ class ProbeRecorder(keras.callbacks.Callback):
     def get_config(self) -> dict[str, Any]:
         return {"names": list(self.names), "reduction": self.reduction}
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> ProbeRecorder:
+        return cls(**config)
+
     def _sink(self, probes: Mapping[str, Any]) -> None:
         for key, value in probes.items():
             array = _backend.to_numpy(value)

@@ -51,7 +51,11 @@ class Sampling(keras.layers.Layer):
 
 
 def build_vae(
-    input_dim: int = 16, latent_dim: int = 2, hidden: int = 32, kl_weight: float = 0.1, seed: int = 0
+    input_dim: int = 16,
+    latent_dim: int = 2,
+    hidden: int = 32,
+    kl_weight: float = 0.1,
+    seed: int = 0,
 ) -> keras.Model:
     """A Functional VAE whose only output is the reconstruction; its loss lives inside.
 
