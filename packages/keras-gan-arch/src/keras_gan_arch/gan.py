@@ -245,6 +245,11 @@ class GAN(keras.Model):
 
     def call(self, inputs, training=False):
         """Discriminator logits for ``images`` (``[images, labels]`` when conditional)."""
+        if self.conditional and not isinstance(inputs, (list, tuple)):
+            raise ValueError(
+                "`inputs` of a conditional GAN must be [images, labels]. "
+                f"Received: inputs of shape {tuple(inputs.shape)}"
+            )
         return self.discriminator(inputs, training=training)
 
     def generate(self, z, labels=None, use_ema=None, training=False):
@@ -310,8 +315,12 @@ class GAN(keras.Model):
     # ----------------------------------------------------------------------------------------
 
     def fit(self, x=None, y=None, *args, **kwargs):
-        """`keras.Model.fit` on images ``x`` (and integer ``labels`` as ``y`` if conditional)."""
-        if isinstance(x, np.ndarray) or (hasattr(x, "shape") and hasattr(x, "dtype")):
+        """`keras.Model.fit` on images ``x``; a conditional GAN also takes integer labels, as
+        ``y`` or as ``x=[images, labels]``. Arrays are validated first."""
+        if self.conditional and y is None and isinstance(x, (list, tuple)) and len(x) == 2:
+            self._check_images(x[0])
+            self._check_labels(x[1], int(x[0].shape[0]))
+        elif isinstance(x, np.ndarray) or (hasattr(x, "shape") and hasattr(x, "dtype")):
             self._check_images(x)
             self._check_labels(y, int(x.shape[0]))
         return super().fit(x, y, *args, **kwargs)
@@ -354,8 +363,11 @@ class GAN(keras.Model):
         return _train_steps.train_step(self, *args)
 
     def unpack(self, data):
-        """``(real_images, labels or None)`` from a batch of ``fit`` data."""
+        """``(real_images, labels or None)`` from a batch of ``fit`` data: ``images``,
+        ``(images, labels)`` or ``([images, labels],)``."""
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if self.conditional and y is None and isinstance(x, (list, tuple)) and len(x) == 2:
+            x, y = x
         return x, (y if self.conditional else None)
 
     def _generate_train(self, batch_size, labels):
