@@ -49,6 +49,7 @@ class MixupLoss(keras.losses.Loss):
             raise ValueError(f"`loss` must name a Keras loss or be a `keras.losses.Loss`. "
                              f"Received: loss={loss!r}")
         self.loss = fn
+        self.init_dtype = dtype
         self._per_sample = fn.call if isinstance(fn, keras.losses.Loss) else fn
 
     def call(self, y_true: Any, y_pred: Any) -> Any:
@@ -64,7 +65,7 @@ class MixupLoss(keras.losses.Loss):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config["loss"] = keras.losses.serialize(self.loss)
+        config.update(loss=keras.losses.serialize(self.loss), dtype=self.init_dtype)
         return config
 
     @classmethod

@@ -11,7 +11,7 @@ from typing import Any
 
 import keras
 
-from . import _context, _sampling
+from . import _context, _rng, _sampling
 from ._base import BatchMixer
 from ._sample_pairing import SamplePairing
 
@@ -116,8 +116,10 @@ class MixupModel(keras.Model):
         choice = keras.ops.convert_to_tensor(0, "int32")
         if positions:
             low = 0 if self.mix_input else 1
-            choice = keras.random.randint((), low, len(positions) + 1, seed=self.mixer.generator,
-                                          dtype="int32")
+            backend = self.mixer.backend
+            draw = _rng.uniform(backend, _rng.seed_pair(backend, self.mixer.generator), (1,))[0]
+            count = len(positions) + 1 - low
+            choice = low + keras.ops.cast(keras.ops.floor(draw * count), "int32")
         x = inputs
         if self.mix_input:
             backend = self.mixer.backend

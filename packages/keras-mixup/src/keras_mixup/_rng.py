@@ -1,0 +1,90 @@
+"""A counter-based random number generator written with integer ``keras.ops``.
+
+Why not ``keras.random``: TensorFlow's stateless random ops return other numbers under XLA
+(``jit_compile=True``) than without it, and its Beta sampler does not compile with XLA at all.
+Hashing ``(seed, counter)`` with 32-bit integer arithmetic gives the same numbers with or without
+XLA, and on TensorFlow, JAX and PyTorch alike (int32 products wrap modulo 2**32 on all three).
+
+The hash is Chris Wellons' "lowbias32" integer hash; ``numpy_bits`` is the numpy reference.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+_M1 = 0x7FEB352D
+_M2 = 0x846CA68B - (1 << 32)  # as int32
+_GOLDEN = 0x9E3779B9 - (1 << 32)
+
+
+def _shift_right(backend: Any, x: Any, k: int) -> Any:
+    """Logical right shift of int32 values."""
+    np_ = backend.numpy
+    return np_.bitwise_and(np_.right_shift(x, k), (1 << (32 - k)) - 1)
+
+
+def _mix(backend: Any, x: Any) -> Any:
+    np_ = backend.numpy
+    x = np_.bitwise_xor(x, _shift_right(backend, x, 16))
+    x = x * _M1
+    x = np_.bitwise_xor(x, _shift_right(backend, x, 15))
+    x = x * _M2
+    return np_.bitwise_xor(x, _shift_right(backend, x, 16))
+
+
+def seed_pair(backend: Any, seed: Any) -> Any:
+    """A (2,) int32 key from a ``SeedGenerator`` (advancing it) or an int."""
+    if isinstance(seed, int):
+        low = seed % (1 << 31)
+        return backend.convert_to_tensor([low, (seed >> 31) % (1 << 31)], dtype="int32")
+    return backend.cast(seed.next(), "int32")
+
+
+def bits(backend: Any, key: Any, size: Any) -> Any:
+    """``size`` pseudo-random int32 values for ``key`` (a (2,) int32 tensor)."""
+    np_ = backend.numpy
+    counter = np_.arange(size, dtype="int32")
+    h = _mix(backend, counter * _GOLDEN + key[0])
+    return _mix(backend, np_.bitwise_xor(h, key[1]) + _GOLDEN)
+
+
+def uniform(backend: Any, key: Any, shape: tuple[Any, ...]) -> Any:
+    """Uniform float32 values in [0, 1) on a 2**-24 grid."""
+    np_ = backend.numpy
+    size = _size(shape)
+    top = backend.cast(_shift_right(backend, bits(backend, key, size), 8), "float32")
+    return np_.reshape(top * (1.0 / (1 << 24)), shape)
+
+
+def normal(backend: Any, key: Any, shape: tuple[Any, ...]) -> Any:
+    """Standard normal float32 values (Box-Muller on two uniform streams)."""
+    np_ = backend.numpy
+    u1 = uniform(backend, key, shape)
+    u2 = uniform(backend, key + 1_000_003, shape)
+    radius = np_.sqrt(-2.0 * np_.log(1.0 - u1))
+    return radius * np_.cos((2.0 * math.pi) * u2)
+
+
+def _size(shape: tuple[Any, ...]) -> Any:
+    size = 1
+    for dim in shape:
+        size = size * dim
+    return size
+
+
+def numpy_bits(key: tuple[int, int], size: int) -> np.ndarray:
+    """Numpy (uint32) reference of :func:`bits`, for tests."""
+    def mix(x: np.ndarray) -> np.ndarray:
+        x = x ^ (x >> np.uint32(16))
+        x = x * np.uint32(_M1)
+        x = x ^ (x >> np.uint32(15))
+        x = x * np.uint32(_M2 & 0xFFFFFFFF)
+        return x ^ (x >> np.uint32(16))
+
+    with np.errstate(over="ignore"):
+        counter = np.arange(size, dtype=np.uint32)
+        h = mix(counter * np.uint32(_GOLDEN & 0xFFFFFFFF) + np.uint32(key[0]))
+        return mix((h ^ np.uint32(key[1])) + np.uint32(_GOLDEN & 0xFFFFFFFF)).view(np.int32)
