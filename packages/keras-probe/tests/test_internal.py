@@ -1,0 +1,69 @@
+"""AddLoss / AddMetric / the VAE example: numbers against numpy, History and evaluate."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_probe import AddLoss, AddMetric
+from keras_probe._vae import Sampling, build_vae
+
+JAX = keras.backend.backend() == "jax"
+
+
+def test_add_loss_by_hand():
+    layer = AddLoss(weight=0.5)
+    out = layer([np.ones((2, 2), "float32"), np.array([1.0, 3.0], "float32")])
+    assert out.shape == (2, 2)
+    np.testing.assert_allclose(float(layer.losses[0]), 0.5 * 2.0, atol=1e-6)
+
+
+def _metric_model():
+    inputs = keras.Input((3,))
+    h = keras.layers.Dense(2, kernel_initializer="ones", use_bias=False)(inputs)
+    h = AddMetric("h_mean")([h, h])
+    model = keras.Model(inputs, h)
+    model.compile(keras.optimizers.SGD(0.0), "mse")
+    return model
+
+
+@pytest.mark.skipif(JAX, reason="JAX cannot update a layer's metric in fit (keras#21639)")
+def test_metric_is_aggregated_over_the_epoch_not_last_batch():
+    model = _metric_model()
+    x = np.arange(30, dtype="float32").reshape(10, 3)
+    y = np.zeros((10, 2), "float32")
+    # dense of ones: h = row sum, twice; the epoch mean over all 10 samples, not batch 3 alone
+    expected = x.sum(1).mean()
+    history = model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    np.testing.assert_allclose(history.history["h_mean"], [expected, expected], rtol=1e-6)
+    logs = model.evaluate(x, y, batch_size=3, return_dict=True, verbose=0)
+    np.testing.assert_allclose(logs["h_mean"], expected, rtol=1e-6)
+
+
+def test_misuse():
+    with pytest.raises(ValueError, match="`weight` must be a float >= 0"):
+        AddLoss(weight=-1.0)
+    with pytest.raises(ValueError, match="`metric_name` must be a non-empty string"):
+        AddMetric("")
+    with pytest.raises(ValueError, match="`latent_dim` must be an int >= 1"):
+        build_vae(latent_dim=0)
+    with pytest.raises(TypeError, match="`seed` must be an int"):
+        Sampling(seed=1.5)
+    with pytest.raises(ValueError, match="`inputs` must be a tensor of values or a list"):
+        AddLoss()([np.ones(2), np.ones(2), np.ones(2)])
+
+
+def test_vae_trains_with_loss_none_and_reports_its_terms():
+    keras.utils.set_random_seed(0)
+    vae = build_vae(input_dim=6, hidden=8, kl_weight=0.1)
+    vae.compile(optimizer=keras.optimizers.Adam(1e-2), loss=None)
+    x = np.random.default_rng(0).random((40, 6)).astype("float32")
+    history = vae.fit(x, epochs=4, batch_size=8, shuffle=False, verbose=0).history
+    assert sorted(history) == ["kl", "loss", "reconstruction"]
+    assert history["loss"][-1] < history["loss"][0]
+    logs = vae.evaluate(x, batch_size=8, return_dict=True, verbose=0)
+    if not JAX:  # loss = reconstruction + 0.1 kl, all aggregated over the same samples
+        np.testing.assert_allclose(
+            logs["loss"], logs["reconstruction"] + 0.1 * logs["kl"], rtol=1e-4
+        )
+    # inference is deterministic (Sampling returns the mean)
+    np.testing.assert_allclose(vae.predict(x, verbose=0), vae.predict(x, verbose=0), atol=0)
