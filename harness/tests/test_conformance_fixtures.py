@@ -54,6 +54,9 @@ def test_hook_conformance_cases(outcomes: dict) -> None:
 @pytest.mark.parametrize(("plugin", "check"), [(p, c) for p, cs in DEFECTS.items() for c in cs])
 def test_each_check_fails_on_its_defective_fixture(outcomes: dict, plugin: str, check: str) -> None:
     row = outcomes[(plugin, check)]
+    if check == "distributed" and keras.backend.backend() == "jax":
+        pytest.skip("JAX DataParallel computes on the global batch (SPMD), so a batch-statistics "
+                    "defect is exact there; the tensorflow run of this test catches it")
     if row["outcome"] == "skipped":
         pytest.skip(f"{check} does not run on {keras.backend.backend()}: {row['reason']}")
     assert row["outcome"] == "failed", f"{plugin} was not caught by `{check}`"
