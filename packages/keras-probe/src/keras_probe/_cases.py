@@ -72,6 +72,11 @@ def attention_case() -> ConformanceCase:
             Misuse("reduction", lambda: ProbeRecorder("attention", reduction="median")),
             Misuse("names", lambda: ProbeRecorder([])),
         ],
+        skip={
+            "mixed": "Keras' own MultiHeadAttention inference path (fused "
+            "ops.dot_product_attention) fails on JAX CPU under mixed_float16 with \"precision "
+            "'F16_F16_F32' is not supported by dot_general on CPU\"; not caused by the probe",
+        },
         epochs=3,
         atol=1e-4,
     )
