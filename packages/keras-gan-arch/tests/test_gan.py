@@ -66,6 +66,8 @@ def test_save_reload_keeps_samples_and_optimizer_state(tmp_path):
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
     assert loaded.loss_kind == "hinge" and loaded.get_compile_config() == gan.get_compile_config()
     assert len(loaded.optimizer.variables) == len(gan.optimizer.variables) > 2
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(gan.seed_generator.state),
+                                  keras.ops.convert_to_numpy(loaded.seed_generator.state))
 
 
 def test_conditional_fit_and_sample():

@@ -204,6 +204,18 @@ class GAN(keras.Model):
         self.n_critic = n_critic
         self.gradient_penalty_weight = float(gradient_penalty_weight)
 
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        # Keras does not save SeedGenerator states; the z stream must resume after a reload.
+        store["seed_generator_state"] = self.seed_generator.state
+
+    def load_own_variables(self, store):
+        own = self._trainable_variables + self._non_trainable_variables
+        for i, variable in enumerate(own):
+            variable.assign(store[f"{i}"])
+        if "seed_generator_state" in list(store.keys()):
+            self.seed_generator.state.assign(store["seed_generator_state"])
+
     def get_compile_config(self):
         if not self.compiled:
             return None

@@ -1,0 +1,112 @@
+"""Benchmarks (`nox -s bench`): four generator architectures on 8x8 digits, same budget.
+
+Every architecture gets the same discriminator (SNGAN ResNet with spectral normalization), the
+same hinge loss, the same TTUR optimizers, data, batch size, number of epochs and seed, so the
+generator is the only difference. Samples are scored with the digits-FID against the train split
+(1000 samples from seeded z), and a sample grid per architecture is written to ``docs/images``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+ARCHITECTURES = ("dcgan", "upsample", "sngan-resnet", "selfmod")
+EPOCHS = int(os.environ.get("GAN_BENCH_EPOCHS", "25"))
+SEEDS = tuple(int(s) for s in os.environ.get("GAN_BENCH_SEEDS", "0").split(","))
+LATENT, BASE, BATCH, SAMPLES = 32, 32, 64, 1000
+
+
+def _docs_images():
+    root = os.path.abspath(os.path.join(os.path.dirname(__file__), *[os.pardir] * 4))
+    folder = os.environ.get("GAN_BENCH_IMAGES", os.path.join(root, "docs", "images"))
+    os.makedirs(folder, exist_ok=True)
+    return folder
+
+
+def build_generator(architecture):
+    from . import dcgan_generator, resnet_generator, selfmod_generator, upsample_generator
+
+    shape = (8, 8, 1)
+    if architecture == "dcgan":
+        return dcgan_generator(shape, LATENT, BASE, 2)
+    if architecture == "upsample":
+        return upsample_generator(shape, LATENT, BASE, 2)
+    if architecture == "sngan-resnet":
+        return resnet_generator(shape, LATENT, BASE, 2)
+    return selfmod_generator(shape, LATENT, BASE, 2)
+
+
+def train_architecture(architecture, seed=0, epochs=EPOCHS):
+    """Train one architecture on the digits train split; returns (gan, seconds)."""
+    import keras
+
+    from . import GAN, resnet_discriminator
+    from .digits_fid import load_digits_images
+
+    keras.utils.set_random_seed(seed)
+    images, _ = load_digits_images("train")
+    gan = GAN(build_generator(architecture), resnet_discriminator((8, 8, 1), BASE),
+              ema_decay=0.99, seed=seed)
+    gan.compile(keras.optimizers.Adam(4e-4, beta_1=0.0, beta_2=0.9),
+                keras.optimizers.Adam(2e-4, beta_1=0.0, beta_2=0.9), loss="hinge")
+    start = time.perf_counter()
+    gan.fit(images, batch_size=BATCH, epochs=epochs, verbose=0)
+    return gan, time.perf_counter() - start
+
+
+def measure_architectures():
+    """Rows: architecture, generator size, train time, digits-FID (raw and EMA), P/R, D/C,
+    checkerboard and high-frequency shares; plus the real test split as a reference row."""
+    from .checkerboard import checkerboard_score, high_frequency_share
+    from .digits_fid import evaluate_digits, load_digits_images
+    from .images import save_image_grid
+
+    test, _ = load_digits_images("test")
+    real = evaluate_digits(test)
+    rows = [{"architecture": "real test digits (reference)", "seed": "-", "generator params": "-",
+             "epochs": "-", "train s": "-", "FID": round(real["fid"], 2), "FID (EMA)": "-",
+             "precision": round(real["precision"], 3), "recall": round(real["recall"], 3),
+             "density": round(real["density"], 3), "coverage": round(real["coverage"], 3),
+             "checkerboard": round(checkerboard_score(test), 4),
+             "high-freq": round(high_frequency_share(test), 4)}]
+    folder = _docs_images()
+    for architecture in ARCHITECTURES:
+        for seed in SEEDS:
+            gan, seconds = train_architecture(architecture, seed)
+            raw = gan.sample(SAMPLES, seed=1234, use_ema=False)
+            ema = gan.sample(SAMPLES, seed=1234, use_ema=True)
+            scores = evaluate_digits(raw)
+            if seed == SEEDS[0]:
+                save_image_grid(os.path.join(folder, f"gan-arch-{architecture}.png"), ema[:64],
+                                columns=8, scale=4)
+            rows.append({
+                "architecture": architecture, "seed": seed,
+                "generator params": gan.generator.count_params(), "epochs": EPOCHS,
+                "train s": round(seconds, 1), "FID": round(scores["fid"], 2),
+                "FID (EMA)": round(evaluate_digits(ema)["fid"], 2),
+                "precision": round(scores["precision"], 3), "recall": round(scores["recall"], 3),
+                "density": round(scores["density"], 3), "coverage": round(scores["coverage"], 3),
+                "checkerboard": round(checkerboard_score(raw), 4),
+                "high-freq": round(high_frequency_share(raw), 4),
+            })
+    return rows
+
+
+def measure_fid_validation():
+    """The digits-FID on inputs whose answer is known: real vs real low, degenerate high."""
+    from .digits_fid import evaluate_digits, load_digits_images
+
+    test, labels = load_digits_images("test")
+    rng = np.random.default_rng(0)
+    inputs = {
+        "real test vs train": test,
+        "uniform noise": rng.uniform(-1, 1, test.shape).astype("float32"),
+        "collapsed (one image repeated)": np.repeat(test[:1], len(test), axis=0),
+        "one class only (digit 3)": test[labels == 3],
+        "test + N(0, 0.3) noise": np.clip(test + rng.normal(0, 0.3, test.shape), -1, 1),
+    }
+    return [{"input": name, **{k: round(v, 3) for k, v in evaluate_digits(x).items()}}
+            for name, x in inputs.items()]
