@@ -125,7 +125,7 @@ def test_sigma_gradient_option_changes_the_training_gradient():
             keras.layers.Dense(3, use_bias=False), sigma_gradient=sigma_gradient)])
         model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
         model.train_on_batch(np.ones((2, 4), "float32"), np.zeros((2, 3), "float32"))
-        results.append(keras.ops.convert_to_numpy(model.weights[0]))
+        results.append(keras.ops.convert_to_numpy(model.layers[0].kernel_variable))
     assert np.all(np.isfinite(results[0])) and not np.allclose(results[0], results[1])
 
 
