@@ -39,7 +39,7 @@ def cnn_bn_model() -> Any:
             keras.Input((8, 8, 1)),
             keras.layers.Conv2D(8, 3, padding="same"),
             # Synchronized: under MirroredStrategy each replica would normalize half a batch.
-            keras.layers.BatchNormalization(synchronized=True),
+            keras.layers.BatchNormalization(synchronized=keras.backend.backend() == "tensorflow"),
             keras.layers.ReLU(),
             keras.layers.GlobalAveragePooling2D(),
             keras.layers.Dense(10, activation="softmax"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import keyword
 from collections.abc import Iterator
 from functools import partial
@@ -247,7 +248,12 @@ class ExponentialMovingAverage(keras.callbacks.Callback):
     def on_train_begin(self, logs: Any = None) -> None:
         self.attach(self.model)
         self._wrapper = train_step.install(
-            self.model, self._require_state(), self._variables, self._recurrence
+            self.model,
+            self._require_state(),
+            self._variables,
+            self._recurrence,
+            # Compiled steps live on the state, so a new callback per `fit` reuses them.
+            self._require_state().compiled.setdefault(json.dumps(self.get_config()), {}),
         )
 
     def on_train_end(self, logs: Any = None) -> None:

@@ -61,6 +61,8 @@ class EMAState(keras.metrics.Metric):
         self.decay_product: Any = None
         self.averages: list[Any] = []
         self.variable_paths: tuple[str, ...] = ()
+        #: compiled train functions by callback config (not saved; see train_step.install)
+        self.compiled: dict[str, Any] = {}
 
     @property
     def built_for_variables(self) -> bool:

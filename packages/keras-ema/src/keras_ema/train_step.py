@@ -27,30 +27,59 @@ from keras_ema.state import EMAState
 Update = Callable[[list[Any], list[Any], Any, Any], tuple[list[Any], Any, Any]]
 
 
-def install(model: Any, state: EMAState, variables: Sequence[Any], update: Update) -> Any:
-    """Wrap ``model.train_step`` so it also updates ``state``; returns the wrapper."""
-    original = model.train_step
-    if keras.backend.backend() == "jax":
-        wrapper = _jax_step(model, original, state, variables, update)
+def install(
+    model: Any, state: EMAState, variables: Sequence[Any], update: Update, cache: dict[str, Any]
+) -> Any:
+    """Wrap ``model.train_step`` so it also updates ``state``; returns the wrapper.
+
+    ``cache`` (owned by the callback) keeps the compiled function between ``fit`` calls, so a
+    loop of ``fit(epochs=1)`` compiles once, as it does without the EMA.
+    """
+    key = _cache_key(model, variables)
+    previous_function = model.train_function
+    if cache.get("key") == key:
+        wrapper = cache["wrapper"]
+        vars(model)["train_step"] = wrapper
+        model.train_function = cache["function"]
     else:
-        wrapper = _stateful_step(original, state, variables, update)
-    wrapper._keras_ema_original = original
-    wrapper._keras_ema_had_instance_attr = "train_step" in vars(model)
-    # Plain instance attribute: no Layer/nn.Module tracking hooks involved.
-    vars(model)["train_step"] = wrapper
-    model.make_train_function(force=True)
+        original = model.train_step
+        if keras.backend.backend() == "jax":
+            wrapper = _jax_step(model, original, state, variables, update)
+        else:
+            wrapper = _stateful_step(original, state, variables, update)
+        wrapper._keras_ema_original = original
+        wrapper._keras_ema_had_instance_attr = "train_step" in vars(model)
+        # Plain instance attribute: no Layer/nn.Module tracking hooks involved.
+        vars(model)["train_step"] = wrapper
+        model.make_train_function(force=True)
+        cache.update(key=key, wrapper=wrapper, function=model.train_function)
+    wrapper._keras_ema_previous_function = previous_function
     return wrapper
 
 
 def uninstall(model: Any, wrapper: Any) -> None:
-    """Undo :func:`install`; the next ``fit`` compiles the model's own train step."""
+    """Undo :func:`install`: the model's own train step (and compiled function) are back."""
     if vars(model).get("train_step") is not wrapper:
         return
     if wrapper._keras_ema_had_instance_attr:
         vars(model)["train_step"] = wrapper._keras_ema_original
     else:
         del vars(model)["train_step"]
-    model.train_function = None
+    model.train_function = wrapper._keras_ema_previous_function
+
+
+def _cache_key(model: Any, variables: Sequence[Any]) -> tuple[Any, ...]:
+    # Anything that makes Keras rebuild its train function, plus the variables we read.
+    return (
+        id(model),
+        id(getattr(model, "optimizer", None)),
+        model.jit_compile,
+        model.run_eagerly,
+        model.steps_per_execution,
+        tuple(id(v) for v in model.trainable_variables),
+        tuple(id(v) for v in variables),
+        keras.distribution.distribution() if keras.backend.backend() == "jax" else None,
+    )
 
 
 def assign_state(state: EMAState, averages: list[Any], step: Any, product: Any) -> None:
