@@ -76,17 +76,17 @@ def _operator_norm(layer, kernel, input_shape, iterations=100):
 
 
 def _kernel_row(layer, wrapper=None):
-    inner = layer if wrapper is None else wrapper.layer
+    inner = layer.layer if isinstance(layer, keras.layers.Wrapper) else layer
     if wrapper is not None:
         kernel = ops.convert_to_tensor(wrapper.normalized_kernel(), "float32")
         input_shape = _input_shape(wrapper)
     else:
-        variable = vars(inner).get("_kernel", vars(inner).get("kernel"))
+        variable = vars(inner).get("_kernel", vars(inner).get("kernel"))  # built-in wrappers too
         variable = variable if variable is not None else vars(inner).get("_embeddings")
         if not isinstance(variable, keras.Variable) or len(variable.shape) < 2:
             return None
         kernel = ops.convert_to_tensor(variable, "float32")
-        input_shape = _input_shape(inner)
+        input_shape = _input_shape(layer)
     layout = _linear_maps.matrix_layout(inner, tuple(kernel.shape))
     matrix = ops.convert_to_numpy(_linear_maps.to_matrix(kernel, layout))
     reshaped = float(np.linalg.norm(matrix, 2))
