@@ -48,10 +48,11 @@ def lr_table(model_or_variables, optimizer):
 
     >>> import keras
     >>> from keras_layerlr import LayerLR
-    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, name="head")])
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, name="head")],
+    ...                          name="net")
     >>> rows = lr_table(model, LayerLR(keras.optimizers.SGD(0.1), {"bias": 0.0}))
     >>> [(r["path"], r["learning_rate"]) for r in rows]
-    [('sequential/head/kernel', 0.1), ('sequential/head/bias', 0.0)]
+    [('net/head/kernel', 0.1), ('net/head/bias', 0.0)]
     """
     import keras
     from keras import ops
@@ -84,7 +85,8 @@ def lr_table(model_or_variables, optimizer):
                 "shape": tuple(variable.shape),
                 "group": "-" if group is None else patterns[group],
                 "multiplier": multiplier,
-                "learning_rate": float(ops.convert_to_numpy(ops.cast(base_lr, "float32") * multiplier)),
+                # float32 values shown to float32 precision (0.1, not 0.10000000149).
+                "learning_rate": float(f"{base_lr * multiplier:.7g}"),
                 "transform": "-" if tgroup is None else _describe(transforms[tpatterns[tgroup]]),
             }
         )
