@@ -1,0 +1,120 @@
+"""Benchmarks (`nox -s bench`): decoder speed, and quality on the embedded corpus."""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+
+import numpy as np
+
+STEPS = 24
+
+
+def _speed_model():
+    import keras
+
+    from .corpus import stdlib_pairs
+    from .model import TitleGenerator
+    from .tokenizer import CharTokenizer
+
+    keras.utils.set_random_seed(0)
+    pairs = stdlib_pairs(limit=300)
+    tok = CharTokenizer.build([t for p in pairs for t in (p.title, p.content)], min_count=2)
+    model = TitleGenerator(tok, embedding_dim=64, units=96, max_source_length=160)
+    model.build()
+    article = max(pairs, key=lambda p: len(p.content)).content
+    return model, tok.encode(article, max_length=model.max_source_length)
+
+
+def naive_decoder():
+    """Setup: the seed's decoder (whole model per step), beam 3, exactly ``STEPS`` steps."""
+    from .naive import naive_beam_search
+
+    model, ids = _speed_model()
+    return lambda: naive_beam_search(model, ids, 3, STEPS, min_length=STEPS)
+
+
+def fast_decoder():
+    """Setup: the cached-state batched-beam decoder, beam 3, exactly ``STEPS`` steps."""
+    from .decoding import search_ids
+
+    model, ids = _speed_model()
+    source = np.array([ids], dtype="int32")
+    return lambda: search_ids(model, source, 3, STEPS, min_length=STEPS)
+
+
+def decoder_speed(repeats: int = 3) -> list[dict]:
+    """Tokens per second (beam 3: 3 tokens per step) of both decoders, best of ``repeats``."""
+    rows = []
+    for name, setup in (("naive (seed)", naive_decoder), ("fast", fast_decoder)):
+        step = setup()
+        step()  # warm-up
+        best = min(_timed(step) for _ in range(repeats))
+        rows.append({"decoder": name, "beam": 3, "steps": STEPS,
+                     "tokens_per_s": round(3 * STEPS / best, 1)})
+    rows.append({"decoder": "speed-up", "beam": 3, "steps": STEPS,
+                 "tokens_per_s": round(rows[1]["tokens_per_s"] / rows[0]["tokens_per_s"], 1)})
+    return rows
+
+
+def _timed(step):
+    start = time.perf_counter()
+    step()
+    return time.perf_counter() - start
+
+
+class TimeBudget:
+    """Keras callback factory: stop ``fit`` after ``seconds`` (checked after each batch)."""
+
+    def __new__(cls, seconds):
+        import keras
+
+        class _Budget(keras.callbacks.Callback):
+            def on_train_begin(self, logs=None):
+                self.start = time.perf_counter()
+
+            def on_train_batch_end(self, batch, logs=None):
+                if time.perf_counter() - self.start > seconds:
+                    self.model.stop_training = True
+
+        return _Budget()
+
+
+def embedded_corpus_quality(budget_s: float = 480, out_dir: str | None = None,
+                            epochs: int = 40, samples: int = 5) -> list[dict]:
+    """Train on the embedded corpus for at most ``budget_s`` seconds; score on held-out pairs.
+
+    Returns rows: per language (en = stdlib docstrings, zh = Three Kingdoms) ROUGE-1/2/L F1 and
+    BLEU (percent) of the model (beam 3), lead-N and nearest-neighbour retrieval, then a few
+    sample titles.
+    """
+    from .corpus import embedded_corpus, split_pairs
+    from .evaluation import evaluate
+    from .tokenizer import contains_cjk
+    from .training import train
+
+    pairs = embedded_corpus()
+    out_dir = out_dir or tempfile.mkdtemp(prefix="title-bench-")
+    start = time.perf_counter()
+    model, state = train(pairs, out_dir, epochs=epochs, batch_size=32, validation_fraction=0.1,
+                         seed=0, learning_rate=2e-3, min_count=2, verbose=2,
+                         embedding_dim=64, units=96, max_source_length=160,
+                         max_title_length=40, callbacks=[TimeBudget(budget_s)])
+    train_s = time.perf_counter() - start
+    train_pairs, held = split_pairs(pairs, 0.1, 0)
+    rows = []
+    for language, cjk in (("en", False), ("zh", True)):
+        subset = [p for p in held if contains_cjk(p.title) == cjk]
+        scored, titles = evaluate(model, subset, train_pairs, beam_size=3, batch_size=64)
+        for row in scored:
+            rows.append({"language": language, "pairs": len(subset), **row})
+        for pair, title in list(zip(subset, titles))[:samples]:
+            rows.append({"language": language, "system": "sample", "reference": pair.title,
+                         "generated": title})
+    rows.append({"system": "training", "epochs": state["epoch"], "seconds": round(train_s),
+                 "train_loss": state["history"].get("loss", [None])[-1],
+                 "val_loss": state["history"].get("val_loss", [None])[-1],
+                 "vocabulary": model.tokenizer.vocabulary_size,
+                 "parameters": model.count_params()})
+    return rows + decoder_speed()
