@@ -38,3 +38,10 @@ def conformance_cases():  # type: ignore[no-untyped-def]
     from keras_mixup import _cases
 
     return _cases.cases()
+
+
+@hookimpl
+def bench_cases():  # type: ignore[no-untyped-def]
+    from keras_mixup import _bench
+
+    return _bench.cases()

@@ -68,6 +68,45 @@ def normal(backend: Any, key: Any, shape: tuple[Any, ...]) -> Any:
     return radius * np_.cos((2.0 * math.pi) * u2)
 
 
+class Rows:
+    """All the random numbers of one batch from a single hash pass: ``count`` rows of ``n``.
+
+    Hashing once and slicing rows costs far fewer ops than one hash per use, which keeps the
+    in-graph overhead of mixing small. Rows are handed out in order; asking for more than
+    ``count`` rows is a programming error.
+    """
+
+    def __init__(self, backend: Any, key: Any, n: Any, count: int) -> None:
+        self.backend, self.count, self.next_row = backend, count, 0
+        raw = backend.numpy.reshape(bits(backend, key, count * n), (count, n))
+        self.raw = raw
+        self.block = backend.cast(_shift_right(backend, raw, 8), "float32") * (1.0 / (1 << 24))
+
+    def _take(self, k: int) -> tuple[int, int]:
+        start, self.next_row = self.next_row, self.next_row + k
+        if self.next_row > self.count:
+            raise RuntimeError(f"Rows: {self.next_row} rows requested, {self.count} drawn")
+        return start, self.next_row
+
+    def bits(self) -> Any:
+        """(n,) raw int32 values."""
+        start, _ = self._take(1)
+        return self.raw[start]
+
+    def uniform(self, k: int | None = None) -> Any:
+        """(n,) uniforms in [0, 1), or (k, n) when ``k`` is given."""
+        start, stop = self._take(1 if k is None else k)
+        return self.block[start] if k is None else self.block[start:stop]
+
+    def normal(self, k: int) -> Any:
+        """(k, n) standard normals, ``k`` even (Box-Muller, both outputs used)."""
+        np_ = self.backend.numpy
+        u = self.uniform(k)
+        radius = np_.sqrt(-2.0 * np_.log(1.0 - u[: k // 2]))
+        angle = (2.0 * math.pi) * u[k // 2:]
+        return np_.concatenate([radius * np_.cos(angle), radius * np_.sin(angle)], axis=0)
+
+
 def _size(shape: tuple[Any, ...]) -> Any:
     size = 1
     for dim in shape:

@@ -49,7 +49,7 @@ def batch_size(backend: Any, x: Any) -> Any:
     return int(static) if static is not None else backend.shape(x)[0]
 
 
-def groups(backend: Any, key: Any, n: Any, mode: str) -> tuple[Any, Any]:
+def groups(backend: Any, random_bits: Any, n: Any, mode: str) -> tuple[Any, Any]:
     """Partners and lambda groups: ``(index, group)``.
 
     ``batch`` and ``elem``: ``index`` is a random permutation; ``group`` is 0 for every sample
@@ -58,7 +58,7 @@ def groups(backend: Any, key: Any, n: Any, mode: str) -> tuple[Any, Any]:
     itself) and both members of a pair share a group, hence a lambda and a CutMix box.
     """
     np_ = backend.numpy
-    order = np_.argsort(_rng.bits(backend, key, n))
+    order = np_.argsort(random_bits)
     positions = np_.arange(n, dtype="int32")
     if mode == "pair":
         order = backend.cast(order, "int32")
@@ -119,23 +119,25 @@ def draw(backend: Any, seed: Any, x: Any, *, alpha: float | None, cutmix_alpha: 
         active: optional scalar bool, ANDed with the ``prob`` draw (schedules).
     """
     np_ = backend.numpy
-    key = _rng.seed_pair(backend, seed)
-    keys = [subkey(backend, key, 10 + k) for k in range(6)]
     n = batch_size(backend, x)
+    spatial = tuple(int(s) for s in x.shape[1:-1])
+    count = 2 + (BETA_ROWS if fixed_lam is None and alpha is not None else 0)
+    count += (BETA_ROWS + len(spatial) + 1) if cutmix_alpha is not None else 0
+    rows = _rng.Rows(backend, _rng.seed_pair(backend, seed), n, count)
     dtype = "float32"
-    index, group = groups(backend, keys[0], n, mode)
+    index, group = groups(backend, rows.bits(), n, mode)
 
     def per_group(values: Any) -> Any:
         return np_.take(values, group, axis=0)
 
     ones = np_.ones((n,), dtype=dtype)
-    on = per_group(_rng.uniform(backend, keys[1], (n,))) < prob
+    on = per_group(rows.uniform()) < prob
     if active is not None:
         on = on & active
     if fixed_lam is not None:
         lam_mix = ones * fixed_lam
     elif alpha is not None:
-        lam_mix = per_group(sample_beta(backend, keys[2], n, alpha))
+        lam_mix = per_group(sample_beta(backend, rows, alpha))
     else:
         lam_mix = ones
     rank = len(x.shape)
@@ -143,14 +145,13 @@ def draw(backend: Any, seed: Any, x: Any, *, alpha: float | None, cutmix_alpha: 
     weight = np_.reshape(lam_mix, weight_shape)
     lam_x = lam_mix
     if cutmix_alpha is not None:
-        spatial = tuple(int(s) for s in x.shape[1:-1])
-        lam_cut = per_group(sample_beta(backend, keys[3], n, cutmix_alpha))
-        centres = per_group(_rng.uniform(backend, keys[4], (n, len(spatial))))
+        lam_cut = per_group(sample_beta(backend, rows, cutmix_alpha))
+        centres = per_group(backend.numpy.transpose(rows.uniform(len(spatial))))
         inside, lam_box = cutmix_box(backend, lam_cut, centres, spatial)
         if alpha is None:
             use_cut = np_.ones((n,), dtype="bool")
         else:
-            use_cut = per_group(_rng.uniform(backend, keys[5], (n,))) < switch_prob
+            use_cut = per_group(rows.uniform()) < switch_prob
         keep = np_.expand_dims(1.0 - inside, -1)
         weight = np_.where(np_.reshape(use_cut, weight_shape), keep, weight)
         lam_x = np_.where(use_cut, lam_box, lam_mix)
@@ -160,28 +161,31 @@ def draw(backend: Any, seed: Any, x: Any, *, alpha: float | None, cutmix_alpha: 
     return {"index": index, "weight": weight, "lam_x": lam_x, "lam_y": lam_y}
 
 
-def sample_beta(backend: Any, key: Any, n: Any, alpha: float, tries: int = 8) -> Any:
+BETA_TRIES = 4
+BETA_ROWS = 2 * (2 * BETA_TRIES + 1)
+
+
+def sample_beta(backend: Any, rows: _rng.Rows, alpha: float, tries: int = BETA_TRIES) -> Any:
     """(n,) draws of Beta(alpha, alpha) as ``X / (X + Y)`` with X, Y ~ Gamma(alpha).
 
     Gamma draws use Marsaglia and Tsang's method with ``tries`` vectorized candidates (each is
-    accepted with probability > 0.95, so all fail with probability < 1e-10; the last one is used
+    accepted with probability > 0.95, so all fail with probability < 1e-5; the last one is used
     then) and the ``U ** (1 / alpha)`` boost for alpha < 1, in log space so that small alphas do
     not underflow. Unlike ``keras.random.beta`` this has no data-dependent loop, so it compiles
     with XLA on TensorFlow (``jit_compile=True``) and gives the same numbers with and without.
     """
-    log_x = _log_gamma_sample(backend, [subkey(backend, key, k) for k in range(3)], n, alpha, tries)
-    log_y = _log_gamma_sample(backend, [subkey(backend, key, k) for k in range(3, 6)], n, alpha,
-                              tries)
+    log_x = _log_gamma_sample(backend, rows, alpha, tries)
+    log_y = _log_gamma_sample(backend, rows, alpha, tries)
     return backend.numpy.reciprocal(1.0 + backend.numpy.exp(log_y - log_x))
 
 
-def _log_gamma_sample(backend: Any, keys: list[Any], n: Any, alpha: float, tries: int) -> Any:
+def _log_gamma_sample(backend: Any, rows: _rng.Rows, alpha: float, tries: int) -> Any:
     np_ = backend.numpy
     shape = alpha + 1.0 if alpha < 1.0 else alpha
     d = shape - 1.0 / 3.0
     c = 1.0 / math.sqrt(9.0 * d)
-    z = _rng.normal(backend, keys[0], (tries, n))
-    u = _rng.uniform(backend, keys[1], (tries, n))
+    z = rows.normal(tries)
+    u = rows.uniform(tries)
     v = (1.0 + c * z) ** 3
     positive = v > 0
     log_v = np_.log(np_.where(positive, v, 1.0))
@@ -191,14 +195,11 @@ def _log_gamma_sample(backend: Any, keys: list[Any], n: Any, alpha: float, tries
     log_g = math.log(d) + np_.where(positive, log_v, math.log(1e-6))
     log_g = np_.take_along_axis(log_g, np_.expand_dims(first, 0), axis=0)[0]
     if alpha < 1.0:
-        boost = 1.0 - _rng.uniform(backend, keys[2], (n,))  # in (0, 1]
+        boost = 1.0 - rows.uniform()  # in (0, 1]
         log_g = log_g + np_.log(boost) / alpha
+    else:
+        rows.uniform()  # keep the row layout independent of alpha
     return log_g
-
-
-def subkey(backend: Any, key: Any, k: int) -> Any:
-    """The ``k``-th independent stream of ``key``."""
-    return key + backend.convert_to_tensor([0, (k + 1) * 0x2545F49], dtype="int32")
 
 
 def mix_inputs(backend: Any, x: Any, params: dict[str, Any], dtype: str = "float32") -> Any:
