@@ -66,4 +66,6 @@ def predict_probed_active() -> Callable[[], object]:
         captured.clear()
         return model.predict(x, batch_size=BATCH, verbose=0)
 
+    # keep the context alive: a collected generator would exit the capture
+    step.context = context  # type: ignore[attr-defined]
     return step

@@ -46,6 +46,14 @@ class Sampling(keras.layers.Layer):
     def compute_output_shape(self, input_shape: Any) -> Any:
         return input_shape[0]
 
+    # Keras does not save seed-generator state; save it so a reloaded VAE draws the same noise.
+    def save_own_variables(self, store: Any) -> None:
+        store["seed_state"] = keras.ops.convert_to_numpy(self.seed_generator.state.value)
+
+    def load_own_variables(self, store: Any) -> None:
+        if "seed_state" in store:
+            self.seed_generator.state.assign(store["seed_state"])
+
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "seed": self.seed}
 
