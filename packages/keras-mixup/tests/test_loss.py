@@ -3,7 +3,6 @@
 import keras
 import numpy as np
 import pytest
-
 from keras_mixup import Mixup, MixupLoss
 
 

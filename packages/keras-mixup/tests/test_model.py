@@ -3,9 +3,16 @@
 import keras
 import numpy as np
 import pytest
-
-from keras_mixup import (CutMix, ManifoldMixup, Mixup, MixupDataset, MixupLoss, MixupModel,
-                         SamplePairing, _context, _sampling)
+from keras_mixup import (
+    CutMix,
+    ManifoldMixup,
+    Mixup,
+    MixupDataset,
+    MixupLoss,
+    MixupModel,
+    SamplePairing,
+    _context,
+)
 from keras_mixup._sample_pairing import schedule_active
 
 X = np.random.default_rng(0).normal(size=(21, 5)).astype("float32")
@@ -29,7 +36,7 @@ def test_sparse_loss_interpolation_equals_mixed_one_hot_training():
     dense.compile("sgd", "categorical_crossentropy")
     sparse.fit(X, Y, batch_size=7, epochs=2, shuffle=False, verbose=0)
     dense.fit(X, np.eye(3, dtype="float32")[Y], batch_size=7, epochs=2, shuffle=False, verbose=0)
-    for a, b in zip(weights(sparse), weights(dense)):
+    for a, b in zip(weights(sparse), weights(dense), strict=False):
         np.testing.assert_allclose(a, b, atol=1e-5)
 
 
@@ -52,7 +59,7 @@ def test_zero_sample_weights_leave_the_weights_alone():
         model.compile("sgd", loss)
         before = weights(model)
         model.fit(X, labels, sample_weight=np.zeros(21, "float32"), batch_size=7, verbose=0)
-        for a, b in zip(before, weights(model)):
+        for a, b in zip(before, weights(model), strict=False):
             np.testing.assert_allclose(a, b, atol=1e-7)
 
 
@@ -115,7 +122,7 @@ def test_tf_data_pipeline_on_every_backend():
 
     first, second = run(), run()
     assert [x.shape for x, _ in first] == [(7, 5)] * 3
-    for (x1, y1), (x2, y2) in zip(first, second):
+    for (x1, y1), (x2, _y2) in zip(first, second, strict=False):
         np.testing.assert_array_equal(x1, x2)
         np.testing.assert_allclose(y1.sum(-1), 1.0, atol=1e-6)
     assert not np.allclose(first[0][0], X[:7])
@@ -131,8 +138,8 @@ def test_py_dataset_is_order_independent_with_a_seed():
     data = MixupDataset(batches, Mixup(alpha=1.0, seed=0), seed=9)
     forward = [data[i] for i in range(3)]
     backward = [data[i] for i in reversed(range(3))][::-1]
-    for a, b in zip(forward, backward):
-        for u, v in zip(a, b):
+    for a, b in zip(forward, backward, strict=False):
+        for u, v in zip(a, b, strict=False):
             np.testing.assert_array_equal(u, v)
     model = mlp()
     model.compile("sgd", MixupLoss())
@@ -159,5 +166,5 @@ def test_save_and_reload_keeps_the_random_state(tmp_path):
                                   keras.ops.convert_to_numpy(model.mixer.generator.state))
     for m in (model, loaded):
         m.fit(X, Y, batch_size=7, epochs=1, shuffle=False, verbose=0)
-    for a, b in zip(weights(model), weights(loaded)):
+    for a, b in zip(weights(model), weights(loaded), strict=False):
         np.testing.assert_allclose(a, b, atol=1e-6)

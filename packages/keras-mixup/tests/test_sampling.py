@@ -3,7 +3,6 @@
 import keras
 import numpy as np
 import pytest
-
 from keras_mixup import CutMix, Mixup, SamplePairing, _sampling
 
 ATOL = 1e-6
@@ -119,7 +118,7 @@ def test_integer_labels_are_packed_for_the_loss(labels):
     params = draw(Mixup(alpha=1.0, mode="elem", seed=9), x)
     _, packed = Mixup(alpha=1.0, mode="elem", seed=9)(x, labels.astype("int64"))
     packed = keras.ops.convert_to_numpy(packed)
-    assert packed.shape == labels.shape + (3,)
+    assert packed.shape == (*labels.shape, 3)
     flat = packed.reshape(5, 3)
     np.testing.assert_array_equal(flat[:, 0], labels.ravel())
     np.testing.assert_array_equal(flat[:, 1], labels.ravel()[params["index"]])

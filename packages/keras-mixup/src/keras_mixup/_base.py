@@ -58,7 +58,8 @@ class BatchMixer(keras.layers.Layer):
         if "generator" not in self._tf_generators:
             state = keras.ops.convert_to_numpy(self.generator.state)
             seed = self.seed if self.seed is not None else int(state[0])
-            self._tf_generators["generator"] = keras.random.SeedGenerator(seed, backend=self.backend)
+            self._tf_generators["generator"] = keras.random.SeedGenerator(
+                seed, backend=self.backend)
         return self._tf_generators["generator"]
 
     def draw(self, x: Any, seed: Any = None) -> dict[str, Any]:  # pragma: no cover - abstract
@@ -111,10 +112,10 @@ class BatchMixer(keras.layers.Layer):
         store[SEED_KEY] = self.generator.state
 
     def load_own_variables(self, store: Any) -> None:
-        own = {k: store[k] for k in store.keys() if k != SEED_KEY}
+        own = {k: store[k] for k in store if k != SEED_KEY}
         if own:
             super().load_own_variables(own)
-        if SEED_KEY in store.keys():
+        if SEED_KEY in store:
             self.generator.state.assign(store[SEED_KEY])
 
     def get_config(self) -> dict[str, Any]:

@@ -72,7 +72,8 @@ def _mlp(manifold: bool = False) -> Any:
 
     layers = [keras.Input((30,)), keras.layers.Dense(64, activation="relu")]
     layers += [ManifoldMixup()] if manifold else []
-    layers += [keras.layers.Dense(64, activation="relu"), keras.layers.Dense(2, activation="softmax")]
+    layers += [keras.layers.Dense(64, activation="relu"),
+               keras.layers.Dense(2, activation="softmax")]
     return keras.Sequential(layers)
 
 

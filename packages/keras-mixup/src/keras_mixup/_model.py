@@ -100,7 +100,8 @@ class MixupModel(keras.Model):
         self.wrapped = model
         self.mixer = mixer
         self.mix_input = mix_input
-        object.__setattr__(self, "_positions", {id(layer): i + 1 for i, layer in enumerate(manifold)})
+        positions = {id(layer): i + 1 for i, layer in enumerate(manifold)}
+        object.__setattr__(self, "_positions", positions)  # untracked, not saved
 
     def build(self, input_shape: Any) -> None:
         if not self.wrapped.built:

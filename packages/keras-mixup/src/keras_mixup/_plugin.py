@@ -7,8 +7,8 @@ from keras_plugin_harness import PluginInfo, hookimpl
 
 @hookimpl
 def plugin_info() -> PluginInfo:
-    return PluginInfo("keras-mixup", version("keras-mixup"),
-                      "mixup, CutMix, SamplePairing and manifold mixup for any input and any labels")
+    summary = "mixup, CutMix, SamplePairing and manifold mixup for any input and any labels"
+    return PluginInfo("keras-mixup", version("keras-mixup"), summary)
 
 
 @hookimpl

@@ -35,7 +35,8 @@ def schedule_active(step: Any, start_step: int, on_steps: int | None, off_steps:
     if stop_step is not None:
         active = np_.logical_and(active, step < stop_step)
     if on_steps is not None and off_steps:
-        active = np_.logical_and(active, np_.mod(step - start_step, on_steps + off_steps) < on_steps)
+        phase = np_.mod(step - start_step, on_steps + off_steps)
+        active = np_.logical_and(active, phase < on_steps)
     return active
 
 
@@ -50,7 +51,7 @@ class SamplePairing(BatchMixer):
     model), and the schedule decides from it whether a batch is mixed at all.
 
     Args:
-        prob: probability in [0, 1] that a sample is paired while the schedule is on. Default 1.
+        prob: probability in [0, 1] that a pair is averaged while the schedule is on. Default 1.
         start_step: first step (>= 0) at which pairing starts. Default 0.
         on_steps: length (>= 1) of the "on" phase of each cycle, or None (default) for always
             on after ``start_step``.
@@ -98,7 +99,7 @@ class SamplePairing(BatchMixer):
     def draw(self, x: Any, seed: Any = None) -> dict[str, Any]:
         """Draw this batch's pairing (advances the seed generator and the step counter)."""
         counter = self._step_variable()
-        step = self.backend.convert_to_tensor(counter) if counter is not self.step else counter.value
+        step = counter.value if counter is self.step else self.backend.convert_to_tensor(counter)
         active = schedule_active(step, self.start_step, self.on_steps, self.off_steps,
                                  self.stop_step, self.backend)
         counter.assign(step + 1)
