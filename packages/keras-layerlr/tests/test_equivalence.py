@@ -4,7 +4,6 @@ import keras
 import numpy as np
 import pytest
 from keras import ops
-
 from keras_layerlr import LayerLR
 
 ATOL = 1e-6
@@ -31,7 +30,9 @@ def schedule():
 OPTIMIZERS = {
     "sgd": lambda lr: keras.optimizers.SGD(lr),
     "sgd-momentum": lambda lr: keras.optimizers.SGD(lr, momentum=0.9),
-    "sgd-nesterov-wd": lambda lr: keras.optimizers.SGD(lr, momentum=0.8, nesterov=True, weight_decay=0.1),
+    "sgd-nesterov-wd": lambda lr: keras.optimizers.SGD(
+        lr, momentum=0.8, nesterov=True, weight_decay=0.1
+    ),
     "adam": lambda lr: keras.optimizers.Adam(lr),
     "adamw": lambda lr: keras.optimizers.AdamW(lr, weight_decay=0.05),
     "rmsprop": lambda lr: keras.optimizers.RMSprop(lr),
@@ -117,7 +118,9 @@ def compiled_step(opt, variables):
             return opt.stateless_apply(opt_values, grads, values)
 
         def step(grads):
-            new_values, new_opt = stateless([v.value for v in opt.variables], grads, [v.value for v in variables])
+            new_values, new_opt = stateless(
+                [v.value for v in opt.variables], grads, [v.value for v in variables]
+            )
             for ref, value in zip(variables, new_values, strict=True):
                 ref.assign(value)
             for ref, value in zip(opt.variables, new_opt, strict=True):

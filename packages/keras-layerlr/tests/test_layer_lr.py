@@ -4,14 +4,17 @@ import keras
 import numpy as np
 import pytest
 from keras import ops
-
 from keras_layerlr import LayerLR, clip_by_value, layerwise_lr_decay, lr_table
 
 
 def small_model():
     keras.utils.set_random_seed(3)
     return keras.Sequential(
-        [keras.Input((4,)), keras.layers.Dense(8, name="encoder"), keras.layers.Dense(1, name="head")],
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(8, name="encoder"),
+            keras.layers.Dense(1, name="head"),
+        ],
         name="net",
     )
 
@@ -49,7 +52,9 @@ def test_freeze_by_multiplier_zero_without_recompiling(momentum):
 def test_unmatched_pattern_lists_closest_paths():
     model = small_model()
     opt = LayerLR(keras.optimizers.SGD(0.1), {"encodr/*": 0.1})
-    with pytest.raises(ValueError, match=r"'encodr/\*' matches no trainable variable.*net/encoder/"):
+    with pytest.raises(
+        ValueError, match=r"'encodr/\*' matches no trainable variable.*net/encoder/"
+    ):
         opt.build(model.trainable_variables)
     LayerLR(keras.optimizers.SGD(0.1), {"nothing/*": 0.1}, allow_unmatched=True).build(
         model.trainable_variables
@@ -73,7 +78,11 @@ def test_overlap_first_match_wins_and_error_policy():
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        ({"multipliers": {"a/*": -0.1}}, ValueError, "`multipliers` values must be finite numbers >= 0"),
+        (
+            {"multipliers": {"a/*": -0.1}},
+            ValueError,
+            "`multipliers` values must be finite numbers >= 0",
+        ),
         ({"multipliers": {"a/*": "fast"}}, TypeError, "`multipliers` values must be numbers"),
         ({"multipliers": {"re:([": 1.0}}, ValueError, "not a valid regular expression"),
         ({"multipliers": {3: 1.0}}, TypeError, "`multipliers` keys must be"),
@@ -89,7 +98,7 @@ def test_invalid_arguments(kwargs, error, match):
 
 
 def test_invalid_optimizer_and_set_multiplier():
-    with pytest.raises(TypeError, match="`optimizer` must be a keras.optimizers.Optimizer"):
+    with pytest.raises(TypeError, match=r"`optimizer` must be a keras\.optimizers\.Optimizer"):
         LayerLR("adam")
     with pytest.raises(TypeError, match="wrap the LayerLR in a LossScaleOptimizer"):
         LayerLR(keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(0.1)))
@@ -133,7 +142,9 @@ def test_transforms_see_unscaled_gradients_under_loss_scaling():
 def test_static_loss_scale_factor_of_inner_optimizer():
     with keras.name_scope("a"):
         w = keras.Variable(np.zeros(2, "float32"), name="w")
-    opt = LayerLR(keras.optimizers.SGD(1.0, loss_scale_factor=8.0), transforms={"a/*": clip_by_value(1.0)})
+    opt = LayerLR(
+        keras.optimizers.SGD(1.0, loss_scale_factor=8.0), transforms={"a/*": clip_by_value(1.0)}
+    )
     assert float(ops.convert_to_numpy(opt.scale_loss(ops.array(1.0)))) == 8.0
     opt.apply([ops.array([4.0, 16.0])], [w])  # scaled by 8: unscaled (0.5, 2) -> clip (0.5, 1)
     np.testing.assert_allclose(ops.convert_to_numpy(w), [-0.5, -1.0], atol=1e-7)
@@ -179,7 +190,9 @@ def test_save_and_load_restores_state_and_continues_identically(tmp_path):
 
 def test_lr_table_rows_and_text():
     model = small_model()
-    opt = LayerLR(keras.optimizers.Adam(1e-3), {"encoder/*": 0.1}, {"head/kernel": clip_by_value(1.0)})
+    opt = LayerLR(
+        keras.optimizers.Adam(1e-3), {"encoder/*": 0.1}, {"head/kernel": clip_by_value(1.0)}
+    )
     table = lr_table(model, keras.optimizers.LossScaleOptimizer(opt))
     assert [r["learning_rate"] for r in table] == pytest.approx([1e-4, 1e-4, 1e-3, 1e-3])
     assert [r["transform"] for r in table] == ["-", "-", "ClipByValue", "-"]

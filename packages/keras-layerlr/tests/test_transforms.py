@@ -1,11 +1,10 @@
 """Gradient transforms against numpy references, and their routing inside LayerLR."""
 
 import keras
+import keras_layerlr as llr
 import numpy as np
 import pytest
 from keras import ops
-
-import keras_layerlr as llr
 
 RNG = np.random.default_rng(0)
 G = RNG.normal(size=(3, 2, 4)).astype("float32")
@@ -30,7 +29,9 @@ def np_agc(g, w, clipping, eps):
         (llr.from_callable(lambda g, v: g * v), lambda g, w: g * w),
         (
             llr.chain(llr.centralize_gradients(), llr.clip_by_norm(0.3)),
-            lambda g, w: (lambda c: c * 0.3 / max(0.3, np.linalg.norm(c)))(g - g.mean(axis=(0, 1), keepdims=True)),
+            lambda g, w: (lambda c: c * 0.3 / max(0.3, np.linalg.norm(c)))(
+                g - g.mean(axis=(0, 1), keepdims=True)
+            ),
         ),
     ],
     ids=["value", "norm", "agc", "centralize", "callable", "chain"],

@@ -49,7 +49,9 @@ def all_reduce(optimizer, grads, variables):
     """Sum gradients across `tf.distribute` replicas (identity elsewhere)."""
     if keras.backend.backend() != "tensorflow":
         return grads
-    pairs = type(optimizer)._all_reduce_sum_gradients(optimizer, list(zip(grads, variables)))
+    pairs = type(optimizer)._all_reduce_sum_gradients(
+        optimizer, list(zip(grads, variables, strict=True))
+    )
     return [g for g, _ in pairs]
 
 

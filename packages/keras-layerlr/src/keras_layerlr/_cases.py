@@ -42,8 +42,13 @@ def build_sgd_momentum():
 def build_adamw_llrd():
     import keras
 
-    from keras_layerlr import LayerLR, adaptive_grad_clip, centralize_gradients, chain
-    from keras_layerlr import layerwise_lr_decay
+    from keras_layerlr import (
+        LayerLR,
+        adaptive_grad_clip,
+        centralize_gradients,
+        chain,
+        layerwise_lr_decay,
+    )
 
     model = _mlp(["block_0", "block_1", "head"])
     multipliers = layerwise_lr_decay(["block_0/*", "block_1/*"], decay=0.7, head=["head/*"])
@@ -66,11 +71,17 @@ def _misuses():
         LayerLR(keras.optimizers.SGD(0.1), {"encodr/*": 0.1}).build(model.trainable_variables)
 
     return [
-        Misuse("multipliers", lambda: LayerLR(keras.optimizers.SGD(0.1), {"a/*": -1.0}),
-               description="negative multiplier"),
+        Misuse(
+            "multipliers",
+            lambda: LayerLR(keras.optimizers.SGD(0.1), {"a/*": -1.0}),
+            description="negative multiplier",
+        ),
         Misuse("multipliers", unmatched, description="pattern matching no variable"),
-        Misuse("overlap", lambda: LayerLR(keras.optimizers.SGD(0.1), overlap="last"),
-               description="unknown overlap policy"),
+        Misuse(
+            "overlap",
+            lambda: LayerLR(keras.optimizers.SGD(0.1), overlap="last"),
+            description="unknown overlap policy",
+        ),
         Misuse("optimizer", lambda: LayerLR("sgd"), description="not an optimizer instance"),
         Misuse("decay", lambda: layerwise_lr_decay(["a/*"], 1.5), description="decay above 1"),
     ]

@@ -66,9 +66,7 @@ def matches(pattern: str, path: str) -> bool:
         return re.search(pattern[len(REGEX_PREFIX) :], path) is not None
     if fnmatch.fnmatchcase(path, pattern):
         return True
-    return any(
-        fnmatch.fnmatchcase(path[i + 1 :], pattern) for i, c in enumerate(path) if c == "/"
-    )
+    return any(fnmatch.fnmatchcase(path[i + 1 :], pattern) for i, c in enumerate(path) if c == "/")
 
 
 def assign_groups(

@@ -78,10 +78,13 @@ class LayerLR(keras.optimizers.Optimizer):
             )
         if overlap not in _matching.OVERLAP_POLICIES:
             raise ValueError(
-                f"`overlap` must be one of {_matching.OVERLAP_POLICIES}. Received: overlap={overlap!r}"
+                f"`overlap` must be one of {_matching.OVERLAP_POLICIES}. "
+                f"Received: overlap={overlap!r}"
             )
         if not isinstance(allow_unmatched, bool):
-            raise TypeError(f"`allow_unmatched` must be a bool. Received: allow_unmatched={allow_unmatched!r}")
+            raise TypeError(
+                f"`allow_unmatched` must be a bool. Received: allow_unmatched={allow_unmatched!r}"
+            )
         multipliers = _matching.normalize(multipliers, "multipliers")
         multipliers = {p: _matching.check_multiplier(m) for p, m in multipliers.items()}
         transforms = _matching.normalize(transforms, "transforms")
@@ -117,12 +120,18 @@ class LayerLR(keras.optimizers.Optimizer):
         paths = [getattr(v, "path", v.name) for v in var_list]
         patterns = list(self._multiplier_values)
         groups = _matching.assign_groups(
-            patterns, paths, argument="multipliers", overlap=self.overlap,
+            patterns,
+            paths,
+            argument="multipliers",
+            overlap=self.overlap,
             allow_unmatched=self.allow_unmatched,
         )
         transform_patterns = list(self._transforms)
         transform_groups = _matching.assign_groups(
-            transform_patterns, paths, argument="transforms", overlap=self.overlap,
+            transform_patterns,
+            paths,
+            argument="transforms",
+            overlap=self.overlap,
             allow_unmatched=self.allow_unmatched,
         )
         if not inner.built:
@@ -130,8 +139,11 @@ class LayerLR(keras.optimizers.Optimizer):
         with keras.name_scope(self.name, caller=self):
             self._multipliers = [
                 self.add_variable(
-                    (), initializer=keras.initializers.Constant(value), dtype="float32",
-                    aggregation="only_first_replica", name=f"multiplier_{i}",
+                    (),
+                    initializer=keras.initializers.Constant(value),
+                    dtype="float32",
+                    aggregation="only_first_replica",
+                    name=f"multiplier_{i}",
                 )
                 for i, value in enumerate(self._multiplier_values.values())
             ]
@@ -162,7 +174,9 @@ class LayerLR(keras.optimizers.Optimizer):
             inner.__dict__["update_step"] = _backend.guarded_step(
                 inner.update_step, lambda v: inner._var_key(v) in self._group_of
             )
-        grouped_update = _backend.guarded_parallel(plain_update) if guard and parallel else plain_update
+        grouped_update = (
+            _backend.guarded_parallel(plain_update) if guard and parallel else plain_update
+        )
 
         def backend_update_step(grads, variables, learning_rate):
             for group, (g, v) in self._split(grads, variables).items():
@@ -225,12 +239,14 @@ class LayerLR(keras.optimizers.Optimizer):
             new_grads = []
             for g, v in zip(grads, trainable_variables, strict=True):
                 transform = self._transform_of.get(inner._var_key(v))
-                new_grads.append(g if g is None or transform is None else transform.update(g, v, step))
+                new_grads.append(
+                    g if g is None or transform is None else transform.update(g, v, step)
+                )
             grads = new_grads
         inner.apply(grads, trainable_variables)
 
     def apply_gradients(self, grads_and_vars):
-        grads, variables = zip(*grads_and_vars)
+        grads, variables = zip(*grads_and_vars, strict=True)
         self.apply(grads, variables)
         return self.inner_optimizer._iterations
 

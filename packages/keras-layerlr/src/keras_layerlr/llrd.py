@@ -30,7 +30,9 @@ def layerwise_lr_decay(blocks: Sequence[Any], decay: float, head: Sequence[Any] 
     if isinstance(decay, bool) or not isinstance(decay, (int, float)) or not 0 < decay <= 1:
         raise ValueError(f"`decay` must be a number in (0, 1]. Received: decay={decay!r}")
     if isinstance(blocks, (str, bytes)) or not isinstance(blocks, Sequence) or not blocks:
-        raise ValueError(f"`blocks` must be a non-empty list of patterns or layers. Received: blocks={blocks!r}")
+        raise ValueError(
+            f"`blocks` must be a non-empty list of patterns or layers. Received: blocks={blocks!r}"
+        )
     if isinstance(head, (str, bytes)):
         head = [head]
     depth = len(blocks)

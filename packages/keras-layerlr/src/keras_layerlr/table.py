@@ -25,7 +25,10 @@ class LRTable(list):
                 ]
             )
         widths = [max(len(str(r[i])) for r in cells) for i in range(len(self.columns))]
-        lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+        lines = [
+            "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+            for r in cells
+        ]
         lines.insert(1, "  ".join("-" * w for w in widths))
         return "\n".join(lines)
 
