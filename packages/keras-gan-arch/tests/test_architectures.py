@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from keras_gan_arch import (
     dcgan_discriminator,
     dcgan_generator,
@@ -13,13 +12,14 @@ from keras_gan_arch import (
 )
 
 
-@pytest.mark.parametrize("factory", [dcgan_generator, upsample_generator, resnet_generator,
-                                     selfmod_generator])
+@pytest.mark.parametrize(
+    "factory", [dcgan_generator, upsample_generator, resnet_generator, selfmod_generator]
+)
 @pytest.mark.parametrize("shape,initial", [((8, 8, 1), 2), ((16, 16, 3), 4)])
 def test_generator_output_shape_and_range(factory, shape, initial):
     g = factory(shape, latent_dim=3, base_filters=4, initial_size=initial)
     images = np.asarray(g(np.random.default_rng(0).normal(size=(2, 3)).astype("float32")))
-    assert images.shape == (2,) + shape
+    assert images.shape == (2, *shape)
     assert np.abs(images).max() <= 1.0
 
 
@@ -37,17 +37,23 @@ def test_upsampling_steps():
     assert upsampling_steps((8, 8, 1), 2) == 2
 
 
-@pytest.mark.parametrize("shape,initial", [((12, 12, 1), 4), ((8, 16, 1), 2), ((4, 4, 1), 4),
-                                           ((8, 8), 2)])
+@pytest.mark.parametrize(
+    "shape,initial", [((12, 12, 1), 4), ((8, 16, 1), 2), ((4, 4, 1), 4), ((8, 8), 2)]
+)
 def test_unreachable_output_shape_is_a_clear_error(shape, initial):
     with pytest.raises(ValueError, match="`output_shape`"):
         dcgan_generator(shape, initial_size=initial)
 
 
-@pytest.mark.parametrize("factory,kwargs", [
-    (dcgan_discriminator, {}), (dcgan_discriminator, {"spectral_normalization": True}),
-    (resnet_discriminator, {}), (resnet_discriminator, {"num_classes": 4}),
-])
+@pytest.mark.parametrize(
+    "factory,kwargs",
+    [
+        (dcgan_discriminator, {}),
+        (dcgan_discriminator, {"spectral_normalization": True}),
+        (resnet_discriminator, {}),
+        (resnet_discriminator, {"num_classes": 4}),
+    ],
+)
 def test_discriminator_logits_shape(factory, kwargs):
     d = factory((8, 8, 1), base_filters=4, **kwargs)
     images = np.zeros((3, 8, 8, 1), "float32")
@@ -63,13 +69,16 @@ def test_projection_discriminator_depends_on_label():
     assert not np.allclose(same, other)
 
 
-@pytest.mark.parametrize("call,argument", [
-    (lambda: dcgan_discriminator((2, 2, 1)), "input_shape"),
-    (lambda: dcgan_discriminator((8, 8, 1), num_downsamples=4), "num_downsamples"),
-    (lambda: resnet_generator((8, 8, 1), latent_dim=0), "latent_dim"),
-    (lambda: selfmod_generator((8, 8, 1), initial_size=2, hidden_units=0), "hidden_units"),
-    (lambda: projection_discriminator((8, 8, 1), num_classes=0), "num_classes"),
-])
+@pytest.mark.parametrize(
+    "call,argument",
+    [
+        (lambda: dcgan_discriminator((2, 2, 1)), "input_shape"),
+        (lambda: dcgan_discriminator((8, 8, 1), num_downsamples=4), "num_downsamples"),
+        (lambda: resnet_generator((8, 8, 1), latent_dim=0), "latent_dim"),
+        (lambda: selfmod_generator((8, 8, 1), initial_size=2, hidden_units=0), "hidden_units"),
+        (lambda: projection_discriminator((8, 8, 1), num_classes=0), "num_classes"),
+    ],
+)
 def test_factory_misuse(call, argument):
     with pytest.raises(ValueError, match=f"`{argument}`"):
         call()

@@ -3,7 +3,6 @@ import os
 import keras
 import numpy as np
 import pytest
-
 from keras_gan_arch import (
     GAN,
     dcgan_discriminator,
@@ -24,23 +23,34 @@ def _data(n=16):
 
 def _gan(loss="non-saturating", ema_decay=None, n_critic=1, gp=0.0, generator=None):
     keras.utils.set_random_seed(0)
-    gan = GAN(generator or dcgan_generator(SHAPE, 4, 4, 2), dcgan_discriminator(SHAPE, 4),
-              ema_decay=ema_decay, seed=1)
-    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.SGD(1e-2), loss=loss,
-                n_critic=n_critic, gradient_penalty_weight=gp)
+    gan = GAN(
+        generator or dcgan_generator(SHAPE, 4, 4, 2),
+        dcgan_discriminator(SHAPE, 4),
+        ema_decay=ema_decay,
+        seed=1,
+    )
+    gan.compile(
+        keras.optimizers.Adam(1e-3),
+        keras.optimizers.SGD(1e-2),
+        loss=loss,
+        n_critic=n_critic,
+        gradient_penalty_weight=gp,
+    )
     return gan
 
 
 def test_fit_counts_steps_and_updates_batchnorm_state():
     gan = _gan(n_critic=3)
-    moving = [v for v in gan.generator.non_trainable_variables if "moving_mean" in v.path][0]
+    moving = next(v for v in gan.generator.non_trainable_variables if "moving_mean" in v.path)
     before = keras.ops.convert_to_numpy(moving)
     history = gan.fit(_data()[0], batch_size=8, epochs=2, verbose=0)
     assert sorted(history.history) == ["d_loss", "g_loss", "loss"]
     assert all(np.isfinite(history.history["loss"]))
     assert int(gan.discriminator_optimizer.iterations) == 3 * 4  # n_critic * steps
     assert int(gan.generator_optimizer.iterations) == 4
-    assert not np.allclose(keras.ops.convert_to_numpy(moving), before)  # BN statistics reach the variables
+    assert not np.allclose(
+        keras.ops.convert_to_numpy(moving), before
+    )  # BN statistics reach the variables
 
 
 def test_ema_follows_generator_by_the_formula():
@@ -49,10 +59,13 @@ def test_ema_follows_generator_by_the_formula():
     before = [keras.ops.convert_to_numpy(v) for v in gan.generator.trainable_variables]
     gan.fit(_data(8)[0], batch_size=8, epochs=1, verbose=0)  # exactly one step
     after = [keras.ops.convert_to_numpy(v) for v in gan.generator.trainable_variables]
-    for shadow, w0, w1 in zip(gan.ema_trainable, before, after):
-        np.testing.assert_allclose(keras.ops.convert_to_numpy(shadow), decay * w0 + (1 - decay) * w1, atol=1e-6)
-    assert not np.allclose(gan.sample(4, seed=0, use_ema=True),
-                           gan.sample(4, seed=0, use_ema=False))
+    for shadow, w0, w1 in zip(gan.ema_trainable, before, after, strict=False):
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(shadow), decay * w0 + (1 - decay) * w1, atol=1e-6
+        )
+    assert not np.allclose(
+        gan.sample(4, seed=0, use_ema=True), gan.sample(4, seed=0, use_ema=False)
+    )
 
 
 def test_save_reload_keeps_samples_and_optimizer_state(tmp_path):
@@ -62,12 +75,14 @@ def test_save_reload_keeps_samples_and_optimizer_state(tmp_path):
     gan.save(path)
     loaded = keras.saving.load_model(path)
     np.testing.assert_array_equal(gan.sample(6, seed=3), loaded.sample(6, seed=3))
-    for a, b in zip(gan.optimizer.variables, loaded.optimizer.variables):
+    for a, b in zip(gan.optimizer.variables, loaded.optimizer.variables, strict=False):
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
     assert loaded.loss_kind == "hinge" and loaded.get_compile_config() == gan.get_compile_config()
     assert len(loaded.optimizer.variables) == len(gan.optimizer.variables) > 2
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(gan.seed_generator.state),
-                                  keras.ops.convert_to_numpy(loaded.seed_generator.state))
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(gan.seed_generator.state),
+        keras.ops.convert_to_numpy(loaded.seed_generator.state),
+    )
 
 
 def test_conditional_fit_and_sample():
@@ -98,15 +113,18 @@ def test_wgan_gp_trains():
     assert all(np.isfinite(history.history["d_loss"]))
 
 
-@pytest.mark.parametrize("call,argument", [
-    (lambda gan: gan.fit(np.zeros((4, 64), "float32"), verbose=0), "`x`"),
-    (lambda gan: gan.fit(np.zeros((4, 16, 16, 1), "float32"), verbose=0), "`x`"),
-    (lambda gan: gan.fit(*_data(), verbose=0), "`y`"),
-    (lambda gan: gan.compile(loss="bce"), "`loss`"),
-    (lambda gan: gan.compile(n_critic=0), "`n_critic`"),
-    (lambda gan: gan.compile(loss="wgan-gp"), "`gradient_penalty_weight`"),
-    (lambda gan: gan.sample(0), "`num_samples`"),
-])
+@pytest.mark.parametrize(
+    "call,argument",
+    [
+        (lambda gan: gan.fit(np.zeros((4, 64), "float32"), verbose=0), "`x`"),
+        (lambda gan: gan.fit(np.zeros((4, 16, 16, 1), "float32"), verbose=0), "`x`"),
+        (lambda gan: gan.fit(*_data(), verbose=0), "`y`"),
+        (lambda gan: gan.compile(loss="bce"), "`loss`"),
+        (lambda gan: gan.compile(n_critic=0), "`n_critic`"),
+        (lambda gan: gan.compile(loss="wgan-gp"), "`gradient_penalty_weight`"),
+        (lambda gan: gan.sample(0), "`num_samples`"),
+    ],
+)
 def test_gan_misuse(call, argument):
     gan = _gan()
     with pytest.raises(ValueError, match=argument):

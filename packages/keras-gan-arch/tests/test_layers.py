@@ -1,7 +1,6 @@
 import keras
 import numpy as np
 import pytest
-
 from keras_gan_arch import (
     ClassProjection,
     ConditionalBatchNormalization,
@@ -67,10 +66,14 @@ def test_class_projection_is_inner_product_with_embedding():
     assert out[1, 0] == pytest.approx(3.8, abs=1e-5)
 
 
-@pytest.mark.parametrize("normalization,condition", [
-    ("batch", None), ("self_modulated", np.ones((2, 5), "float32")),
-    ("conditional", np.array([0, 1])),
-])
+@pytest.mark.parametrize(
+    "normalization,condition",
+    [
+        ("batch", None),
+        ("self_modulated", np.ones((2, 5), "float32")),
+        ("conditional", np.array([0, 1])),
+    ],
+)
 def test_generator_block_shapes(normalization, condition):
     block = GeneratorResBlock(
         6, normalization=normalization, num_classes=2 if normalization == "conditional" else None
@@ -87,15 +90,18 @@ def test_discriminator_block_spectral_norm_and_shape():
     assert "Spectral" in type(block.conv1).__name__
 
 
-@pytest.mark.parametrize("factory,kwargs,argument", [
-    (ConditionalBatchNormalization, {"num_classes": 0}, "num_classes"),
-    (SelfModulatedBatchNormalization, {"hidden_units": -1}, "hidden_units"),
-    (SelfModulatedBatchNormalization, {"momentum": 1.5}, "momentum"),
-    (GeneratorResBlock, {"filters": 4, "normalization": "group"}, "normalization"),
-    (GeneratorResBlock, {"filters": 4, "normalization": "conditional"}, "num_classes"),
-    (GeneratorResBlock, {"filters": 4, "num_classes": 3}, "num_classes"),
-    (DiscriminatorResBlock, {"filters": 0}, "filters"),
-])
+@pytest.mark.parametrize(
+    "factory,kwargs,argument",
+    [
+        (ConditionalBatchNormalization, {"num_classes": 0}, "num_classes"),
+        (SelfModulatedBatchNormalization, {"hidden_units": -1}, "hidden_units"),
+        (SelfModulatedBatchNormalization, {"momentum": 1.5}, "momentum"),
+        (GeneratorResBlock, {"filters": 4, "normalization": "group"}, "normalization"),
+        (GeneratorResBlock, {"filters": 4, "normalization": "conditional"}, "num_classes"),
+        (GeneratorResBlock, {"filters": 4, "num_classes": 3}, "num_classes"),
+        (DiscriminatorResBlock, {"filters": 0}, "filters"),
+    ],
+)
 def test_layer_misuse_names_argument(factory, kwargs, argument):
     with pytest.raises(ValueError, match=f"`{argument}`"):
         factory(**kwargs)

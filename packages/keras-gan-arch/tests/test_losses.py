@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from keras_gan_arch import LOSSES, discriminator_loss, generator_loss
 
 REAL = np.array([2.0, -0.5, 0.3])
@@ -15,8 +14,10 @@ REFERENCE = {
     "non-saturating": (softplus(-REAL).mean() + softplus(FAKE).mean(), softplus(-FAKE).mean()),
     "hinge": (np.maximum(0, 1 - REAL).mean() + np.maximum(0, 1 + FAKE).mean(), -FAKE.mean()),
     "wgan-gp": (FAKE.mean() - REAL.mean(), -FAKE.mean()),
-    "least-squares": (0.5 * ((REAL - 1) ** 2).mean() + 0.5 * (FAKE**2).mean(),
-                      0.5 * ((FAKE - 1) ** 2).mean()),
+    "least-squares": (
+        0.5 * ((REAL - 1) ** 2).mean() + 0.5 * (FAKE**2).mean(),
+        0.5 * ((FAKE - 1) ** 2).mean(),
+    ),
 }
 
 

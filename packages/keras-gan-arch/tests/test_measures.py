@@ -2,7 +2,6 @@ import os
 
 import numpy as np
 import pytest
-
 from keras_gan_arch.checkerboard import checkerboard_score, high_frequency_share
 from keras_gan_arch.digits_fid import (
     density_coverage,
@@ -76,14 +75,14 @@ def test_png_round_trip(tmp_path):
 
 def test_sample_grid_callback_writes_png(tmp_path):
     import keras
-
     from keras_gan_arch import GAN, dcgan_discriminator, dcgan_generator
 
     gan = GAN(dcgan_generator((8, 8, 1), 4, 4, 2), dcgan_discriminator((8, 8, 1), 4), seed=0)
     gan.compile(keras.optimizers.Adam(), keras.optimizers.Adam())
     callback = SampleGrid(str(tmp_path), num_samples=4, every=2)
-    gan.fit(load_digits_images("test")[0][:8], batch_size=8, epochs=2, verbose=0,
-            callbacks=[callback])
+    gan.fit(
+        load_digits_images("test")[0][:8], batch_size=8, epochs=2, verbose=0, callbacks=[callback]
+    )
     assert [os.path.basename(p) for p in callback.written] == ["epoch_002.png"]
     with open(callback.written[0], "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"

@@ -48,10 +48,17 @@ def train_architecture(architecture, seed=0, epochs=EPOCHS):
 
     keras.utils.set_random_seed(seed)
     images, _ = load_digits_images("train")
-    gan = GAN(build_generator(architecture), resnet_discriminator((8, 8, 1), BASE),
-              ema_decay=0.99, seed=seed)
-    gan.compile(keras.optimizers.Adam(4e-4, beta_1=0.0, beta_2=0.9),
-                keras.optimizers.Adam(2e-4, beta_1=0.0, beta_2=0.9), loss="hinge")
+    gan = GAN(
+        build_generator(architecture),
+        resnet_discriminator((8, 8, 1), BASE),
+        ema_decay=0.99,
+        seed=seed,
+    )
+    gan.compile(
+        keras.optimizers.Adam(4e-4, beta_1=0.0, beta_2=0.9),
+        keras.optimizers.Adam(2e-4, beta_1=0.0, beta_2=0.9),
+        loss="hinge",
+    )
     start = time.perf_counter()
     gan.fit(images, batch_size=BATCH, epochs=epochs, verbose=0)
     return gan, time.perf_counter() - start
@@ -66,12 +73,23 @@ def measure_architectures():
 
     test, _ = load_digits_images("test")
     real = evaluate_digits(test)
-    rows = [{"architecture": "real test digits (reference)", "seed": "-", "generator params": "-",
-             "epochs": "-", "train s": "-", "FID": round(real["fid"], 2), "FID (EMA)": "-",
-             "precision": round(real["precision"], 3), "recall": round(real["recall"], 3),
-             "density": round(real["density"], 3), "coverage": round(real["coverage"], 3),
-             "checkerboard": round(checkerboard_score(test), 4),
-             "high-freq": round(high_frequency_share(test), 4)}]
+    rows = [
+        {
+            "architecture": "real test digits (reference)",
+            "seed": "-",
+            "generator params": "-",
+            "epochs": "-",
+            "train s": "-",
+            "FID": round(real["fid"], 2),
+            "FID (EMA)": "-",
+            "precision": round(real["precision"], 3),
+            "recall": round(real["recall"], 3),
+            "density": round(real["density"], 3),
+            "coverage": round(real["coverage"], 3),
+            "checkerboard": round(checkerboard_score(test), 4),
+            "high-freq": round(high_frequency_share(test), 4),
+        }
+    ]
     folder = _docs_images()
     for architecture in ARCHITECTURES:
         for seed in SEEDS:
@@ -80,18 +98,29 @@ def measure_architectures():
             ema = gan.sample(SAMPLES, seed=1234, use_ema=True)
             scores = evaluate_digits(raw)
             if seed == SEEDS[0]:
-                save_image_grid(os.path.join(folder, f"gan-arch-{architecture}.png"), ema[:64],
-                                columns=8, scale=4)
-            rows.append({
-                "architecture": architecture, "seed": seed,
-                "generator params": gan.generator.count_params(), "epochs": EPOCHS,
-                "train s": round(seconds, 1), "FID": round(scores["fid"], 2),
-                "FID (EMA)": round(evaluate_digits(ema)["fid"], 2),
-                "precision": round(scores["precision"], 3), "recall": round(scores["recall"], 3),
-                "density": round(scores["density"], 3), "coverage": round(scores["coverage"], 3),
-                "checkerboard": round(checkerboard_score(raw), 4),
-                "high-freq": round(high_frequency_share(raw), 4),
-            })
+                save_image_grid(
+                    os.path.join(folder, f"gan-arch-{architecture}.png"),
+                    ema[:64],
+                    columns=8,
+                    scale=4,
+                )
+            rows.append(
+                {
+                    "architecture": architecture,
+                    "seed": seed,
+                    "generator params": gan.generator.count_params(),
+                    "epochs": EPOCHS,
+                    "train s": round(seconds, 1),
+                    "FID": round(scores["fid"], 2),
+                    "FID (EMA)": round(evaluate_digits(ema)["fid"], 2),
+                    "precision": round(scores["precision"], 3),
+                    "recall": round(scores["recall"], 3),
+                    "density": round(scores["density"], 3),
+                    "coverage": round(scores["coverage"], 3),
+                    "checkerboard": round(checkerboard_score(raw), 4),
+                    "high-freq": round(high_frequency_share(raw), 4),
+                }
+            )
     return rows
 
 
@@ -108,5 +137,7 @@ def measure_fid_validation():
         "one class only (digit 3)": test[labels == 3],
         "test + N(0, 0.3) noise": np.clip(test + rng.normal(0, 0.3, test.shape), -1, 1),
     }
-    return [{"input": name, **{k: round(v, 3) for k, v in evaluate_digits(x).items()}}
-            for name, x in inputs.items()]
+    return [
+        {"input": name, **{k: round(v, 3) for k, v in evaluate_digits(x).items()}}
+        for name, x in inputs.items()
+    ]

@@ -26,7 +26,9 @@ def _gan(generator, discriminator, loss, ema_decay=None, n_critic=1, gp=0.0, num
     gan.compile(
         keras.optimizers.Adam(2e-3, beta_1=0.5),
         keras.optimizers.Adam(1e-3, beta_1=0.5),
-        loss=loss, n_critic=n_critic, gradient_penalty_weight=gp,
+        loss=loss,
+        n_critic=n_critic,
+        gradient_penalty_weight=gp,
     )
     return gan
 
@@ -34,15 +36,24 @@ def _gan(generator, discriminator, loss, ema_decay=None, n_critic=1, gp=0.0, num
 def build_dcgan():
     from . import dcgan_discriminator, dcgan_generator
 
-    return _gan(dcgan_generator(SHAPE, LATENT, 4, 2), dcgan_discriminator(SHAPE, 4),
-                "non-saturating", ema_decay=0.9)
+    return _gan(
+        dcgan_generator(SHAPE, LATENT, 4, 2),
+        dcgan_discriminator(SHAPE, 4),
+        "non-saturating",
+        ema_decay=0.9,
+    )
 
 
 def build_upsample():
     from . import dcgan_discriminator, upsample_generator
 
-    return _gan(upsample_generator(SHAPE, LATENT, 4, 2), dcgan_discriminator(SHAPE, 4),
-                "wgan-gp", n_critic=2, gp=10.0)
+    return _gan(
+        upsample_generator(SHAPE, LATENT, 4, 2),
+        dcgan_discriminator(SHAPE, 4),
+        "wgan-gp",
+        n_critic=2,
+        gp=10.0,
+    )
 
 
 def build_resnet():
@@ -54,8 +65,12 @@ def build_resnet():
 def build_selfmod():
     from . import resnet_discriminator, selfmod_generator
 
-    return _gan(selfmod_generator(SHAPE, LATENT, 4, 2, hidden_units=8),
-                resnet_discriminator(SHAPE, 4), "least-squares", ema_decay=0.5)
+    return _gan(
+        selfmod_generator(SHAPE, LATENT, 4, 2, hidden_units=8),
+        resnet_discriminator(SHAPE, 4),
+        "least-squares",
+        ema_decay=0.5,
+    )
 
 
 def build_conditional():
@@ -81,18 +96,26 @@ def sample_grid_callbacks():
 
 
 def seed_state(model):
-    return {"seed_generator": model.seed_generator.state, "d_iterations": 
-            model.discriminator_optimizer.iterations}
+    return {
+        "seed_generator": model.seed_generator.state,
+        "d_iterations": model.discriminator_optimizer.iterations,
+    }
 
 
 def _misuses_generators():
     from . import dcgan_generator, resnet_generator
 
     return [
-        Misuse("output_shape", lambda: dcgan_generator((12, 12, 1), initial_size=4),
-               description="12x12 not reachable from 4x4 by doubling"),
-        Misuse("normalization", lambda: resnet_generator(SHAPE, normalization="layer"),
-               description="unknown normalization"),
+        Misuse(
+            "output_shape",
+            lambda: dcgan_generator((12, 12, 1), initial_size=4),
+            description="12x12 not reachable from 4x4 by doubling",
+        ),
+        Misuse(
+            "normalization",
+            lambda: resnet_generator(SHAPE, normalization="layer"),
+            description="unknown normalization",
+        ),
     ]
 
 
@@ -127,36 +150,71 @@ def cases():
     def mismatched():
         from .gan import GAN
 
-        GAN(resnet_generator(SHAPE, LATENT, 4, 2, normalization="conditional", num_classes=3),
-            dcgan_discriminator(SHAPE, 4), num_classes=3)
+        GAN(
+            resnet_generator(SHAPE, LATENT, 4, 2, normalization="conditional", num_classes=3),
+            dcgan_discriminator(SHAPE, 4),
+            num_classes=3,
+        )
 
     unconditional_y = lambda labels: labels  # noqa: E731 - labels given to an unconditional GAN
     return [
         ConformanceCase(
-            "dcgan", build_dcgan, unconditional_data, callbacks=sample_grid_callbacks,
-            plugin_state=seed_state, epochs=4,
-            misuses=_misuses_generators() + _misuses_fit(build_dcgan, unconditional_y)
+            "dcgan",
+            build_dcgan,
+            unconditional_data,
+            callbacks=sample_grid_callbacks,
+            plugin_state=seed_state,
+            epochs=4,
+            misuses=_misuses_generators()
+            + _misuses_fit(build_dcgan, unconditional_y)
             + _misuses_compile(build_dcgan, loss="minimax"),
         ),
         ConformanceCase(
-            "upsample-wgan-gp", build_upsample, unconditional_data, plugin_state=seed_state,
-            epochs=4, misuses=_misuses_compile(build_upsample, loss="wgan-gp")
+            "upsample-wgan-gp",
+            build_upsample,
+            unconditional_data,
+            plugin_state=seed_state,
+            epochs=4,
+            misuses=_misuses_compile(build_upsample, loss="wgan-gp")
             + _misuses_compile(build_upsample, n_critic=0),
         ),
         ConformanceCase(
-            "sngan-resnet", build_resnet, unconditional_data, plugin_state=seed_state, epochs=4,
+            "sngan-resnet",
+            build_resnet,
+            unconditional_data,
+            plugin_state=seed_state,
+            epochs=4,
             misuses=_misuses_generators(),
         ),
         ConformanceCase(
-            "selfmod", build_selfmod, unconditional_data, plugin_state=seed_state, epochs=4,
-            misuses=[Misuse("hidden_units", lambda: __import__("keras_gan_arch").selfmod_generator(
-                SHAPE, LATENT, 4, 2, hidden_units=0), description="zero-width modulation MLP")],
+            "selfmod",
+            build_selfmod,
+            unconditional_data,
+            plugin_state=seed_state,
+            epochs=4,
+            misuses=[
+                Misuse(
+                    "hidden_units",
+                    lambda: __import__("keras_gan_arch").selfmod_generator(
+                        SHAPE, LATENT, 4, 2, hidden_units=0
+                    ),
+                    description="zero-width modulation MLP",
+                )
+            ],
         ),
         ConformanceCase(
-            "conditional-projection", build_conditional, conditional_data,
-            plugin_state=seed_state, epochs=4,
-            misuses=_misuses_fit(build_conditional, lambda labels: labels[:-1])
-            + [Misuse("discriminator", mismatched,
-                      description="conditional generator with unconditional discriminator")],
+            "conditional-projection",
+            build_conditional,
+            conditional_data,
+            plugin_state=seed_state,
+            epochs=4,
+            misuses=[
+                *_misuses_fit(build_conditional, lambda labels: labels[:-1]),
+                Misuse(
+                    "discriminator",
+                    mismatched,
+                    description="conditional generator with unconditional discriminator",
+                ),
+            ],
         ),
     ]

@@ -36,7 +36,7 @@ def _stateful_train_step(gan, data, gradients):
         (gan.generator_objective, gan.generator, gan.generator_optimizer),
     )
     losses = []
-    for (objective, model, optimizer), repeats in zip(pairs, (gan.n_critic, 1)):
+    for (objective, model, optimizer), repeats in zip(pairs, (gan.n_critic, 1), strict=False):
         variables = model.trainable_variables
         for _ in range(repeats):
             loss, grads = gradients(gan, lambda o=objective: o(real, labels), variables, optimizer)
@@ -83,7 +83,11 @@ def _jax_train_step(gan, state, data):
         gan.metrics_variables,
     )
     every = [v for group in groups for v in group]
-    store = {id(v): value for group, values in zip(groups, state) for v, value in zip(group, values)}
+    store = {
+        id(v): value
+        for group, values in zip(groups, state, strict=False)
+        for v, value in zip(group, values, strict=False)
+    }
 
     def run(fn, store):
         """Run stateful ``fn`` on ``store``'s values; return its result and the new store."""
@@ -97,7 +101,7 @@ def _jax_train_step(gan, state, data):
         variables = model.trainable_variables
 
         def pure(values, store):
-            store = {**store, **{id(v): x for v, x in zip(variables, values)}}
+            store = {**store, **{id(v): x for v, x in zip(variables, values, strict=False)}}
 
             def scaled_objective():
                 loss = objective(real, labels)
@@ -111,15 +115,15 @@ def _jax_train_step(gan, state, data):
         new_values, new_slots = optimizer.stateless_apply(
             [store[id(v)] for v in optimizer.variables], grads, values
         )
-        store = {**store, **{id(v): x for v, x in zip(variables, new_values)}}
-        store.update({id(v): x for v, x in zip(optimizer.variables, new_slots)})
+        store = {**store, **{id(v): x for v, x in zip(variables, new_values, strict=False)}}
+        store.update({id(v): x for v, x in zip(optimizer.variables, new_slots, strict=False)})
         return store, loss
 
     for _ in range(gan.n_critic):
-        store, d_loss = update(store, gan.discriminator_objective, gan.discriminator,
-                               gan.discriminator_optimizer)
-    store, g_loss = update(store, gan.generator_objective, gan.generator,
-                           gan.generator_optimizer)
+        store, d_loss = update(
+            store, gan.discriminator_objective, gan.discriminator, gan.discriminator_optimizer
+        )
+    store, g_loss = update(store, gan.generator_objective, gan.generator, gan.generator_optimizer)
     _, store = run(gan.update_ema, store)
     logs, store = run(lambda: gan.update_metrics(d_loss, g_loss), store)
     new_state = tuple([store[id(v)] for v in group] for group in groups)

@@ -131,10 +131,8 @@ class GeneratorResBlock(keras.layers.Layer):
             h_shape, c_shape = tuple(input_shape), None
         else:
             h_shape, c_shape = tuple(input_shape[0]), tuple(input_shape[1])
-        up_shape = (
-            (h_shape[0], None, None, h_shape[-1]) if self.upsample else h_shape
-        )
-        mid_shape = up_shape[:-1] + (self.filters,)
+        up_shape = (h_shape[0], None, None, h_shape[-1]) if self.upsample else h_shape
+        mid_shape = (*up_shape[:-1], self.filters)
         for norm, shape in ((self.norm1, h_shape), (self.norm2, mid_shape)):
             norm.build(shape if c_shape is None else [shape, c_shape])
         if self.up is not None:
@@ -157,7 +155,7 @@ class GeneratorResBlock(keras.layers.Layer):
         shape = tuple(input_shape if self.normalization == "batch" else input_shape[0])
         scale = 2 if self.upsample else 1
         spatial = tuple(None if s is None else s * scale for s in shape[1:3])
-        return (shape[0],) + spatial + (self.filters,)
+        return (shape[0], *spatial, self.filters)
 
     def get_config(self):
         return {
@@ -216,7 +214,7 @@ class DiscriminatorResBlock(keras.layers.Layer):
 
     def build(self, input_shape):
         shape = tuple(input_shape)
-        mid = shape[:-1] + (self.filters,)
+        mid = (*shape[:-1], self.filters)
         self.conv1.build(shape)
         self.conv2.build(mid)
         self.shortcut.build(shape)
@@ -237,7 +235,7 @@ class DiscriminatorResBlock(keras.layers.Layer):
         spatial = shape[1:3]
         if self.downsample:
             spatial = tuple(None if s is None else s // 2 for s in spatial)
-        return (shape[0],) + spatial + (self.filters,)
+        return (shape[0], *spatial, self.filters)
 
     def get_config(self):
         return {
@@ -280,7 +278,9 @@ class ClassProjection(keras.layers.Layer):
     def build(self, input_shape):
         channels = input_shape[0][-1]
         self.embedding = keras.layers.Embedding(
-            self.num_classes, channels, embeddings_initializer="glorot_uniform",
+            self.num_classes,
+            channels,
+            embeddings_initializer="glorot_uniform",
             dtype=self.dtype_policy,
         )
         self.embedding.build((None,))

@@ -62,8 +62,14 @@ def _head(features, labels, num_classes, sn, dtype):
 
 
 def dcgan_discriminator(
-    input_shape=(32, 32, 3), base_filters=64, kernel_size=4, num_downsamples=None,
-    spectral_normalization=False, num_classes=None, name="dcgan_discriminator", dtype=None,
+    input_shape=(32, 32, 3),
+    base_filters=64,
+    kernel_size=4,
+    num_downsamples=None,
+    spectral_normalization=False,
+    num_classes=None,
+    name="dcgan_discriminator",
+    dtype=None,
 ):
     """DCGAN discriminator: stride-2 convolutions with LeakyReLU(0.2), then a dense logit.
 
@@ -100,13 +106,19 @@ def dcgan_discriminator(
         h = (spectral_norm(conv) if spectral_normalization else conv)(h)
         h = keras.layers.LeakyReLU(0.2, dtype=dtype)(h)
     h = keras.layers.Flatten(dtype=dtype)(h)
-    return keras.Model(inputs, _head(h, labels, num_classes, spectral_normalization, dtype),
-                       name=name)
+    return keras.Model(
+        inputs, _head(h, labels, num_classes, spectral_normalization, dtype), name=name
+    )
 
 
 def resnet_discriminator(
-    input_shape=(32, 32, 3), base_filters=64, num_downsamples=None, spectral_normalization=True,
-    num_classes=None, name="resnet_discriminator", dtype=None,
+    input_shape=(32, 32, 3),
+    base_filters=64,
+    num_downsamples=None,
+    spectral_normalization=True,
+    num_classes=None,
+    name="resnet_discriminator",
+    dtype=None,
 ):
     """SNGAN ResNet discriminator; with ``num_classes`` a projection discriminator.
 
@@ -140,8 +152,11 @@ def resnet_discriminator(
     sn = bool(spectral_normalization)
     for step in range(steps):
         h = DiscriminatorResBlock(
-            base_filters * 2**step, downsample=True, preactivation=step > 0,
-            spectral_normalization=sn, dtype=dtype,
+            base_filters * 2**step,
+            downsample=True,
+            preactivation=step > 0,
+            spectral_normalization=sn,
+            dtype=dtype,
         )(h)
     h = DiscriminatorResBlock(
         base_filters * 2 ** (steps - 1), downsample=False, spectral_normalization=sn, dtype=dtype
@@ -151,8 +166,14 @@ def resnet_discriminator(
     return keras.Model(inputs, _head(h, labels, num_classes, sn, dtype), name=name)
 
 
-def projection_discriminator(input_shape=(32, 32, 3), num_classes=10, base_filters=64,
-                             num_downsamples=None, name="projection_discriminator", dtype=None):
+def projection_discriminator(
+    input_shape=(32, 32, 3),
+    num_classes=10,
+    base_filters=64,
+    num_downsamples=None,
+    name="projection_discriminator",
+    dtype=None,
+):
     """Class-conditional SNGAN discriminator with a projection head (takes ``[images, labels]``).
 
     Args: as :func:`resnet_discriminator`; ``num_classes`` (>= 1) is required.
@@ -167,5 +188,6 @@ def projection_discriminator(input_shape=(32, 32, 3), num_classes=10, base_filte
     (None, 1)
     """
     _check_positive_int("num_classes", num_classes)
-    return resnet_discriminator(input_shape, base_filters, num_downsamples, True, num_classes,
-                                name, dtype)
+    return resnet_discriminator(
+        input_shape, base_filters, num_downsamples, True, num_classes, name, dtype
+    )

@@ -91,8 +91,9 @@ class GAN(keras.Model):
     (2, 8, 8, 1)
     """
 
-    def __init__(self, generator, discriminator, num_classes=None, ema_decay=None, seed=None,
-                 **kwargs):
+    def __init__(
+        self, generator, discriminator, num_classes=None, ema_decay=None, seed=None, **kwargs
+    ):
         super().__init__(**kwargs)
         for name, model in (("generator", generator), ("discriminator", discriminator)):
             if not isinstance(model, keras.Model) or not model.built:
@@ -141,8 +142,11 @@ class GAN(keras.Model):
         shadows = []
         for i, variable in enumerate(variables):
             shadow = self.add_weight(
-                shape=variable.shape, initializer="zeros", dtype=variable.dtype,
-                trainable=False, name=f"{prefix}_{i}",
+                shape=variable.shape,
+                initializer="zeros",
+                dtype=variable.dtype,
+                trainable=False,
+                name=f"{prefix}_{i}",
             )
             shadow.assign(ops.copy(variable))  # a copy: JAX must not see one buffer twice
             shadows.append(shadow)
@@ -152,8 +156,15 @@ class GAN(keras.Model):
     # compile / save
     # ----------------------------------------------------------------------------------------
 
-    def compile(self, discriminator_optimizer="adam", generator_optimizer="adam",
-                loss="non-saturating", n_critic=1, gradient_penalty_weight=0.0, **kwargs):
+    def compile(
+        self,
+        discriminator_optimizer="adam",
+        generator_optimizer="adam",
+        loss="non-saturating",
+        n_critic=1,
+        gradient_penalty_weight=0.0,
+        **kwargs,
+    ):
         """Set the two optimizers, the adversarial loss and the critic schedule.
 
         Args:
@@ -286,7 +297,8 @@ class GAN(keras.Model):
         images, _ = self.generator.stateless_call(
             [v.value for v in self.ema_trainable],
             [v.value for v in self.ema_non_trainable],
-            inputs, training=training,
+            inputs,
+            training=training,
         )
         return images
 
@@ -388,8 +400,7 @@ class GAN(keras.Model):
         return self.generator(inputs, training=True)
 
     def _discriminate(self, images, labels, training):
-        return self.discriminator(images if labels is None else [images, labels],
-                                  training=training)
+        return self.discriminator(images if labels is None else [images, labels], training=training)
 
     def discriminator_objective(self, real, labels):
         """The discriminator's loss on one batch (stateful Keras code; see `_train_steps`)."""
@@ -404,8 +415,11 @@ class GAN(keras.Model):
             # training=False: the penalty's inner differentiation must not update state
             # (e.g. power-iteration vectors).
             penalty = gradient_penalty(
-                lambda x: self._discriminate(x, labels, False), real, fake,
-                kind="wgan-gp", seed_generator=self.seed_generator,
+                lambda x: self._discriminate(x, labels, False),
+                real,
+                fake,
+                kind="wgan-gp",
+                seed_generator=self.seed_generator,
             )
             loss = loss + self.gradient_penalty_weight * penalty
         return loss
@@ -420,9 +434,11 @@ class GAN(keras.Model):
         if self.ema_decay is None:
             return
         decay = self.ema_decay
-        for shadows, variables in ((self.ema_trainable, self.generator.trainable_variables),
-                                   (self.ema_non_trainable, self.generator.non_trainable_variables)):
-            for shadow, variable in zip(shadows, variables):
+        for shadows, variables in (
+            (self.ema_trainable, self.generator.trainable_variables),
+            (self.ema_non_trainable, self.generator.non_trainable_variables),
+        ):
+            for shadow, variable in zip(shadows, variables, strict=False):
                 shadow.assign(decay * shadow + (1.0 - decay) * ops.cast(variable, shadow.dtype))
 
     def update_metrics(self, d_loss, g_loss):

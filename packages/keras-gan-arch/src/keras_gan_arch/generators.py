@@ -61,8 +61,9 @@ def _project(z, size, filters, dtype):
     return keras.layers.Reshape((size, size, filters), dtype=dtype)(h)
 
 
-def _conv_generator(output_shape, latent_dim, base_filters, initial_size, kernel_size, mode, name,
-                    dtype):
+def _conv_generator(
+    output_shape, latent_dim, base_filters, initial_size, kernel_size, mode, name, dtype
+):
     _check_common(latent_dim, base_filters)
     _check_positive_int("kernel_size", kernel_size)
     steps = upsampling_steps(output_shape, initial_size)
@@ -88,8 +89,13 @@ def _conv_generator(output_shape, latent_dim, base_filters, initial_size, kernel
 
 
 def dcgan_generator(
-    output_shape=(32, 32, 3), latent_dim=128, base_filters=64, initial_size=4, kernel_size=5,
-    name="dcgan_generator", dtype=None,
+    output_shape=(32, 32, 3),
+    latent_dim=128,
+    base_filters=64,
+    initial_size=4,
+    kernel_size=5,
+    name="dcgan_generator",
+    dtype=None,
 ):
     """DCGAN generator: dense projection, then stride-2 transposed convolutions.
 
@@ -113,13 +119,19 @@ def dcgan_generator(
     >>> g.output_shape
     (None, 8, 8, 1)
     """
-    return _conv_generator(output_shape, latent_dim, base_filters, initial_size, kernel_size,
-                           "transposed", name, dtype)
+    return _conv_generator(
+        output_shape, latent_dim, base_filters, initial_size, kernel_size, "transposed", name, dtype
+    )
 
 
 def upsample_generator(
-    output_shape=(32, 32, 3), latent_dim=128, base_filters=64, initial_size=4, kernel_size=3,
-    name="upsample_generator", dtype=None,
+    output_shape=(32, 32, 3),
+    latent_dim=128,
+    base_filters=64,
+    initial_size=4,
+    kernel_size=3,
+    name="upsample_generator",
+    dtype=None,
 ):
     """DCGAN layout with nearest-neighbour upsampling + convolution instead of transposed conv.
 
@@ -135,13 +147,20 @@ def upsample_generator(
     >>> g.output_shape
     (None, 8, 8, 1)
     """
-    return _conv_generator(output_shape, latent_dim, base_filters, initial_size, kernel_size,
-                           "upsample", name, dtype)
+    return _conv_generator(
+        output_shape, latent_dim, base_filters, initial_size, kernel_size, "upsample", name, dtype
+    )
 
 
 def resnet_generator(
-    output_shape=(32, 32, 3), latent_dim=128, base_filters=64, initial_size=4,
-    normalization="batch", num_classes=None, hidden_units=32, name="resnet_generator",
+    output_shape=(32, 32, 3),
+    latent_dim=128,
+    base_filters=64,
+    initial_size=4,
+    normalization="batch",
+    num_classes=None,
+    hidden_units=32,
+    name="resnet_generator",
     dtype=None,
 ):
     """SNGAN-style ResNet generator; with ``normalization`` it becomes SELF-MOD or conditional.
@@ -184,8 +203,11 @@ def resnet_generator(
     h = _project(z, initial_size, base_filters * 2 ** (steps - 1), dtype)
     for step in range(steps):
         block = GeneratorResBlock(
-            base_filters * 2 ** (steps - 1 - step), normalization=normalization,
-            num_classes=num_classes, hidden_units=hidden_units, dtype=dtype,
+            base_filters * 2 ** (steps - 1 - step),
+            normalization=normalization,
+            num_classes=num_classes,
+            hidden_units=hidden_units,
+            dtype=dtype,
         )
         h = block(h if condition is None else [h, condition])
     norm = make_normalization(normalization, num_classes, hidden_units, dtype)
@@ -197,8 +219,13 @@ def resnet_generator(
 
 
 def selfmod_generator(
-    output_shape=(32, 32, 3), latent_dim=128, base_filters=64, initial_size=4, hidden_units=32,
-    name="selfmod_generator", dtype=None,
+    output_shape=(32, 32, 3),
+    latent_dim=128,
+    base_filters=64,
+    initial_size=4,
+    hidden_units=32,
+    name="selfmod_generator",
+    dtype=None,
 ):
     """SELF-MOD generator: :func:`resnet_generator` with ``normalization="self_modulated"``.
 
@@ -213,6 +240,13 @@ def selfmod_generator(
     >>> selfmod_generator((8, 8, 1), latent_dim=4, base_filters=4, initial_size=4).output_shape
     (None, 8, 8, 1)
     """
-    return resnet_generator(output_shape, latent_dim, base_filters, initial_size,
-                            normalization="self_modulated", hidden_units=hidden_units,
-                            name=name, dtype=dtype)
+    return resnet_generator(
+        output_shape,
+        latent_dim,
+        base_filters,
+        initial_size,
+        normalization="self_modulated",
+        hidden_units=hidden_units,
+        name=name,
+        dtype=dtype,
+    )

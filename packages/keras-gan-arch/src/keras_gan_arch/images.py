@@ -65,8 +65,12 @@ def write_png(path, picture):
 
     header = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
     with open(path, "wb") as f:
-        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-                + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+        f.write(
+            b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(raw, 9))
+            + chunk(b"IEND", b"")
+        )
 
 
 def save_image_grid(path, images, columns=None, scale=1):
@@ -103,9 +107,7 @@ class SampleGrid(keras.callbacks.Callback):
         super().__init__()
         for name, value in (("num_samples", num_samples), ("every", every), ("scale", scale)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(
-                    f"`{name}` must be a positive integer. Received: {name}={value!r}"
-                )
+                raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
         if not isinstance(directory, (str, os.PathLike)):
             raise TypeError(f"`directory` must be a path. Received: directory={directory!r}")
         self.directory = os.fspath(directory)

@@ -167,7 +167,9 @@ class SelfModulatedBatchNormalization(keras.layers.Layer):
         self.gamma = keras.layers.Dense(
             channels, kernel_initializer="zeros", dtype=self.dtype_policy
         )
-        self.beta = keras.layers.Dense(channels, kernel_initializer="zeros", dtype=self.dtype_policy)
+        self.beta = keras.layers.Dense(
+            channels, kernel_initializer="zeros", dtype=self.dtype_policy
+        )
         self.gamma.build((None, self.hidden_units))
         self.beta.build((None, self.hidden_units))
 

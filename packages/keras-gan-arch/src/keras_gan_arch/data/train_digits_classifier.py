@@ -26,14 +26,21 @@ def main():
     labels = digits.target.astype("uint8")
     order = np.random.default_rng(0).permutation(len(images))
     train, test = np.sort(order[:1200]), np.sort(order[1200:])
-    np.savez_compressed(os.path.join(HERE, "digits.npz"), images=images, labels=labels,
-                        train=train.astype("int16"), test=test.astype("int16"))
+    np.savez_compressed(
+        os.path.join(HERE, "digits.npz"),
+        images=images,
+        labels=labels,
+        train=train.astype("int16"),
+        test=test.astype("int16"),
+    )
     x = images.reshape(len(images), -1) / 8.0 - 1.0
     classifier = MLPClassifier((128, 64), alpha=1e-3, max_iter=600, random_state=0)
     classifier.fit(x[train], labels[train])
     print("test accuracy", classifier.score(x[test], labels[test]))
     weights = {}
-    for i, (kernel, bias) in enumerate(zip(classifier.coefs_, classifier.intercepts_)):
+    for i, (kernel, bias) in enumerate(
+        zip(classifier.coefs_, classifier.intercepts_, strict=False)
+    ):
         weights[f"kernel_{i}"] = kernel.astype("float32")
         weights[f"bias_{i}"] = bias.astype("float32")
     np.savez_compressed(os.path.join(HERE, "digits_classifier.npz"), **weights)
