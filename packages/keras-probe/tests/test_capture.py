@@ -4,7 +4,6 @@ import keras
 import numpy as np
 import pytest
 from keras import ops
-
 from keras_probe import ProbedMultiHeadAttention, ProbeRecorder, capture, is_probing, probe
 
 ATOL = 1e-5
@@ -60,7 +59,6 @@ def test_capture_concatenates_batches_and_matches_numpy(kind, jit):
     with capture(model) as captured:
         assert not is_probing()  # collectors exist only while a step runs
         outputs = model.predict(X, batch_size=4, verbose=0)
-    w = model.weights[0].numpy() if hasattr(model.weights[0], "numpy") else None
     w = keras.ops.convert_to_numpy(model.weights[0])
     np.testing.assert_allclose(captured["attention"], numpy_scores(w, X), atol=ATOL)
     np.testing.assert_allclose(outputs, plain, atol=ATOL)
@@ -114,21 +112,29 @@ def test_repeated_name_is_numbered():
 
 def test_reused_name_with_other_shape_is_an_error():
     model = keras.Sequential([keras.Input((3,)), Twice(second_shape_same=False)])
-    with pytest.raises(ValueError, match="Probe name `h` was reused with a different shape"):
-        with capture(model):
-            model.predict(X[:, 0, :], verbose=0)
+    with (
+        pytest.raises(ValueError, match=r"Probe name `h` was reused with a different shape"),
+        capture(model),
+    ):
+        model.predict(X[:, 0, :], verbose=0)
 
 
 def test_capture_misuse():
-    with pytest.raises(ValueError, match="`model` must be built"):
-        with capture(keras.Sequential([keras.layers.Dense(2)])):
-            pass
-    with pytest.raises(TypeError, match="`model` must be a `keras.Model`"):
-        with capture(keras.layers.Dense(2)):
-            pass
-    with pytest.raises(TypeError, match="`names` must be None or a non-empty list"):
-        with capture(build("functional"), names=[3]):
-            pass
+    with (
+        pytest.raises(ValueError, match=r"`model` must be built"),
+        capture(keras.Sequential([keras.layers.Dense(2)])),
+    ):
+        pass
+    with (
+        pytest.raises(TypeError, match=r"`model` must be a `keras.Model`"),
+        capture(keras.layers.Dense(2)),
+    ):
+        pass
+    with (
+        pytest.raises(TypeError, match=r"`names` must be None or a non-empty list"),
+        capture(build("functional"), names=[3]),
+    ):
+        pass
     with pytest.raises(TypeError, match="`name` must be a non-empty string"):
         probe("", X)
 

@@ -5,7 +5,6 @@ import signal
 import keras
 import numpy as np
 import pytest
-
 from keras_probe import BatchError, SeededPyDataset
 
 

@@ -8,7 +8,6 @@ import keras
 from keras import ops
 
 from keras_probe._internal import AddLoss, AddMetric
-from keras_probe._probe import probe
 
 
 @keras.saving.register_keras_serializable(package="keras_probe")
@@ -64,6 +63,7 @@ def build_vae(
     hidden: int = 32,
     kl_weight: float = 0.1,
     seed: int = 0,
+    stochastic: bool = True,
 ) -> keras.Model:
     """A Functional VAE whose only output is the reconstruction; its loss lives inside.
 
@@ -77,6 +77,9 @@ def build_vae(
         hidden: width of the hidden layers (>= 1).
         kl_weight: weight of the KL term (>= 0).
         seed: seed of the sampling layer.
+        stochastic: sample `z` while training (default); `False` decodes `z_mean`, a
+            deterministic variant (random draws differ between XLA and non-XLA kernels and
+            across replicas, which the conformance `jit`/`distributed` checks would flag).
 
     Returns:
         An uncompiled `keras.Model` mapping `x` to its reconstruction.
@@ -97,7 +100,7 @@ def build_vae(
     h = keras.layers.Dense(hidden, activation="relu")(x)
     z_mean = keras.layers.Dense(latent_dim, name="z_mean")(h)
     z_log_var = keras.layers.Dense(latent_dim, name="z_log_var")(h)
-    z = Sampling(seed=seed)([z_mean, z_log_var])
+    z = Sampling(seed=seed)([z_mean, z_log_var]) if stochastic else z_mean
     h = keras.layers.Dense(hidden, activation="relu")(z)
     x_hat = keras.layers.Dense(input_dim, name="x_hat")(h)
     reconstruction = ops.sum(ops.square(ops.cast(x, "float32") - ops.cast(x_hat, "float32")), -1)
