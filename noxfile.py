@@ -45,10 +45,33 @@ def tests(session: nox.Session) -> None:
     for backend in backends(session):
         env = {**QUIET_ENV, "KERAS_BACKEND": backend}
         session.log(f"==== unit tests on {backend} ====")
-        session.run("python", "-m", "pytest", *test_dirs, env=env)
+        session.run("python", "-m", "pytest", *test_dirs, "--timeout=900", env=env)
         session.log(f"==== conformance on {backend} ====")
-        session.run("python", "-m", "pytest", "--pyargs", "keras_plugin_harness.conformance",
-                    "-p", "no:cacheprovider", f"--conformance-json=.conformance/{backend}.json", env=env)
+        session.run(
+            "python",
+            "-m",
+            "pytest",
+            "--pyargs",
+            "keras_plugin_harness.conformance",
+            "-p",
+            "no:cacheprovider",
+            "--timeout=1800",
+            f"--conformance-json=.conformance/{backend}.json",
+            env=env,
+        )
+    session.log("==== conformance matrix ====")
+    session.run(
+        "keras-plugins",
+        "check",
+        "--reports",
+        ".conformance",
+        "--backend",
+        ",".join(backends(session)),
+        "--json",
+        ".conformance/compat.json",
+        "--markdown",
+        ".conformance/compat.md",
+    )
 
 
 @nox.session(python="3.11")
@@ -65,7 +88,9 @@ def bench(session: nox.Session) -> None:
     install_everything(session)
     args = ["--backend", ",".join(backends(session))]
     plugin = os.environ.get("BENCH_PLUGIN")
-    session.run("keras-plugins", "bench", *args, *(["--plugin", plugin] if plugin else []), env=QUIET_ENV)
+    session.run(
+        "keras-plugins", "bench", *args, *(["--plugin", plugin] if plugin else []), env=QUIET_ENV
+    )
 
 
 @nox.session(python="3.11")
@@ -73,8 +98,16 @@ def gpu(session: nox.Session) -> None:
     """Conformance `gpu` check where a GPU must be present: fails, not skips, without one."""
     install_everything(session)
     for backend in backends(session):
-        session.run("python", "-m", "pytest", "--pyargs", "keras_plugin_harness.conformance",
-                    "-k", "gpu", env={**QUIET_ENV, "KERAS_BACKEND": backend, "KERAS_PLUGINS_REQUIRE_GPU": "1"})
+        session.run(
+            "python",
+            "-m",
+            "pytest",
+            "--pyargs",
+            "keras_plugin_harness.conformance",
+            "-k",
+            "gpu",
+            env={**QUIET_ENV, "KERAS_BACKEND": backend, "KERAS_PLUGINS_REQUIRE_GPU": "1"},
+        )
 
 
 @nox.session(python="3.11")
@@ -93,11 +126,17 @@ def isolation(session: nox.Session, package: str) -> None:
     listed = session.run("keras-plugins", "list", silent=True)
     session.log(listed)
     name = Path(package).name
-    others = [Path(p).name for p in PACKAGES if Path(p).name != name and f"{Path(p).name} " in (listed or "")]
+    others = [
+        Path(p).name
+        for p in PACKAGES
+        if Path(p).name != name and f"{Path(p).name} " in (listed or "")
+    ]
     allowed = {"keras-lipschitz"} if name == "keras-gan-arch" else set()
     if set(others) - allowed:
         session.error(f"`keras-plugins list` shows other plugins: {others}")
-    session.run("python", "-m", "pytest", f"{package}/tests", env={**QUIET_ENV, "KERAS_BACKEND": "jax"})
+    session.run(
+        "python", "-m", "pytest", f"{package}/tests", env={**QUIET_ENV, "KERAS_BACKEND": "jax"}
+    )
 
 
 @nox.session(python="3.11")

@@ -18,8 +18,17 @@ FIXTURE_PLUGINS = {
     "fixture-duplicate": "kph_fixtures.duplicate",
     **{
         f"fixture-defect-{check}": f"kph_fixtures.defects:{check.replace('-', '_')}"
-        for check in ("trains", "saves", "config", "unregistered", "seeded", "jit",
-                      "distributed", "mixed", "bad-input")
+        for check in (
+            "trains",
+            "saves",
+            "config",
+            "unregistered",
+            "seeded",
+            "jit",
+            "distributed",
+            "mixed",
+            "bad-input",
+        )
     },
 }
 
@@ -48,6 +57,9 @@ def fixture_env(site: Path, only_fixtures: bool = True, **extra: str) -> dict[st
     return env
 
 
-def run_python(code: str, env: dict[str, str], timeout: int = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                          timeout=timeout)
+def run_python(
+    code: str, env: dict[str, str], timeout: int = 600
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=timeout
+    )

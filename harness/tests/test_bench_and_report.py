@@ -7,7 +7,6 @@ import sys
 import keras
 import pytest
 from harness_support import FIXTURES
-
 from keras_plugin_harness import BenchCase, bench, report
 
 
@@ -30,15 +29,21 @@ def test_hook_bench_cases(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_time_pair_ratio_reflects_slower_candidate() -> None:
     import time
 
-    case = BenchCase("t", "sleep", baseline=lambda: (lambda: time.sleep(0.002)),
-                     candidate=lambda: (lambda: time.sleep(0.004)), steps=3, blocks=3)
+    case = BenchCase(
+        "t",
+        "sleep",
+        baseline=lambda: lambda: time.sleep(0.002),
+        candidate=lambda: lambda: time.sleep(0.004),
+        steps=3,
+        blocks=3,
+    )
     ratio = bench.time_pair(case, warmup=1)["ratio"]
     assert 1.5 < ratio < 2.6
 
 
 def test_bench_case_validation() -> None:
     with pytest.raises(ValueError, match="`baseline` and `candidate`"):
-        BenchCase("x", "y", baseline=lambda: (lambda: None))
+        BenchCase("x", "y", baseline=lambda: lambda: None)
     assert BenchCase("x", "y", measure=list, max_ratio={"jax": 1.1}).ratio_budget("jax") == 1.1
 
 
@@ -50,7 +55,10 @@ def test_matrix_aggregates_cases_fail_over_pass_over_skip() -> None:
         {"plugin": "p", "case": "a", "check": "trains", "outcome": "passed", "reason": ""},
     ]
     table = report.matrix({"jax": rows})
-    assert table["cells"]["p"] == {"jit": {"jax": "failed"}, "gpu": {"jax": "skipped"},
-                                   "trains": {"jax": "passed"}}
+    assert table["cells"]["p"] == {
+        "jit": {"jax": "failed"},
+        "gpu": {"jax": "skipped"},
+        "trains": {"jax": "passed"},
+    }
     text = report.markdown(table, "keras-plugins check")
     assert "| p | pass | FAIL | skip |" in text and "no GPU" in text

@@ -13,7 +13,12 @@ LIST = "import sys; from keras_plugin_harness.cli import main; sys.argv[0] = 'ke
 
 
 def run_cli(args: list[str], env: dict[str, str]):
-    code = LIST + f"rc = main({args!r}); print('MODULES', sorted(m for m in ('keras', 'tensorflow') if m in sys.modules)); sys.exit(rc)"
+    code = (
+        LIST
+        + f"rc = main({args!r}); "
+        + "print('MODULES', sorted(m for m in ('keras', 'tensorflow') if m in sys.modules)); "
+        + "sys.exit(rc)"
+    )
     return run_python(code, env)
 
 
@@ -61,6 +66,8 @@ def test_import_budget_list_costs_at_most_15_percent_of_import_keras(fixture_sit
     listing = best_of(LIST + "main(['list'])") - baseline
     keras_import = best_of("import keras") - baseline
     ratio = listing / keras_import
-    print(f"import budget: list {listing:.3f}s, import keras {keras_import:.3f}s, ratio {ratio:.3f}")
+    print(
+        f"import budget: list {listing:.3f}s, import keras {keras_import:.3f}s, ratio {ratio:.3f}"
+    )
     assert ratio <= 0.15, f"`keras-plugins list` costs {ratio:.0%} of `import keras`"
     assert sys.executable  # the same interpreter ran all three

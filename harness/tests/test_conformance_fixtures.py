@@ -11,7 +11,6 @@ from pathlib import Path
 import keras
 import pytest
 from harness_support import fixture_env
-
 from keras_plugin_harness import CHECKS
 
 #: fixture plugin -> the checks it must fail
@@ -29,12 +28,27 @@ DEFECTS = {
 
 
 @pytest.fixture(scope="module")
-def outcomes(fixture_site: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], dict]:
+def outcomes(
+    fixture_site: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[tuple[str, str], dict]:
     report = tmp_path_factory.mktemp("fixture-conformance") / "report.json"
-    selected = ["fixture-good::"] + [f"{p}::scale::{c}" for p, checks in DEFECTS.items() for c in checks]
+    selected = ["fixture-good::"] + [
+        f"{p}::scale::{c}" for p, checks in DEFECTS.items() for c in checks
+    ]
     env = fixture_env(fixture_site, KERAS_BACKEND=keras.backend.backend())
-    command = [sys.executable, "-m", "pytest", "--pyargs", "keras_plugin_harness.conformance", "-q",
-               "-p", "no:cacheprovider", "-k", " or ".join(selected), f"--conformance-json={report}"]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "--pyargs",
+        "keras_plugin_harness.conformance",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-k",
+        " or ".join(selected),
+        f"--conformance-json={report}",
+    ]
     subprocess.run(command, env=env, capture_output=True, text=True, timeout=1500)
     rows = json.loads(report.read_text())["results"]
     return {(r["plugin"], r["check"]): r for r in rows}
@@ -55,8 +69,10 @@ def test_hook_conformance_cases(outcomes: dict) -> None:
 def test_each_check_fails_on_its_defective_fixture(outcomes: dict, plugin: str, check: str) -> None:
     row = outcomes[(plugin, check)]
     if check == "distributed" and keras.backend.backend() == "jax":
-        pytest.skip("JAX DataParallel computes on the global batch (SPMD), so a batch-statistics "
-                    "defect is exact there; the tensorflow run of this test catches it")
+        pytest.skip(
+            "JAX DataParallel computes on the global batch (SPMD), so a batch-statistics "
+            "defect is exact there; the tensorflow run of this test catches it"
+        )
     if row["outcome"] == "skipped":
         pytest.skip(f"{check} does not run on {keras.backend.backend()}: {row['reason']}")
     assert row["outcome"] == "failed", f"{plugin} was not caught by `{check}`"
@@ -66,8 +82,19 @@ def test_each_check_fails_on_its_defective_fixture(outcomes: dict, plugin: str, 
 def test_broken_plugins_become_failures_not_crashes(fixture_site: Path, tmp_path: Path) -> None:
     report = tmp_path / "report.json"
     env = fixture_env(fixture_site, KERAS_BACKEND=keras.backend.backend())
-    command = [sys.executable, "-m", "pytest", "--pyargs", "keras_plugin_harness.conformance", "-q",
-               "-p", "no:cacheprovider", "-k", "discovery or ::cases", f"--conformance-json={report}"]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "--pyargs",
+        "keras_plugin_harness.conformance",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-k",
+        "discovery or ::cases",
+        f"--conformance-json={report}",
+    ]
     subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     rows = {r["plugin"]: r for r in json.loads(report.read_text())["results"]}
     assert rows["fixture-broken-import"]["outcome"] == "failed"

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from harness_support import FIXTURES, fixture_env, run_python
-
 from keras_plugin_harness import ComponentConflictError, PluginInfo, discover
 
 
@@ -14,7 +13,10 @@ from keras_plugin_harness import ComponentConflictError, PluginInfo, discover
 def fixtures_on_path(fixture_site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.syspath_prepend(str(FIXTURES))
     monkeypatch.syspath_prepend(str(fixture_site))
-    monkeypatch.setenv("KERAS_PLUGINS_ALLOW", "fixture-good,fixture-broken-import,fixture-raising-hook,fixture-duplicate")
+    monkeypatch.setenv(
+        "KERAS_PLUGINS_ALLOW",
+        "fixture-good,fixture-broken-import,fixture-raising-hook,fixture-duplicate",
+    )
     monkeypatch.delenv("KERAS_PLUGINS_BLOCK", raising=False)
 
 
@@ -35,7 +37,10 @@ def test_good_plugin_loads_and_broken_ones_are_reported(fixtures_on_path: None) 
 def test_hook_that_raises_is_reported_and_others_still_answer(fixtures_on_path: None) -> None:
     plugins = discover()
     assert plugins.conformance_cases("fixture-raising-hook") == []
-    assert "conformance_cases() raised RuntimeError" in problems_by_plugin(plugins)["fixture-raising-hook"]
+    assert (
+        "conformance_cases() raised RuntimeError"
+        in problems_by_plugin(plugins)["fixture-raising-hook"]
+    )
     assert [c.name for c in plugins.conformance_cases("fixture-good")] == ["scale"]
 
 
@@ -47,15 +52,20 @@ def test_hook_that_raises_is_reported_and_others_still_answer(fixtures_on_path: 
         ("fixture-good,fixture-raising-hook", "fixture-good", {"fixture-raising-hook"}),
     ],
 )
-def test_allow_and_block_filter_by_name(fixtures_on_path: None, monkeypatch, allow, block, expected) -> None:
+def test_allow_and_block_filter_by_name(
+    fixtures_on_path: None, monkeypatch, allow, block, expected
+) -> None:
     monkeypatch.setenv("KERAS_PLUGINS_ALLOW", allow)
     monkeypatch.setenv("KERAS_PLUGINS_BLOCK", block)
     assert set(discover()) == expected
 
 
 def test_discovery_never_imports_keras(fixture_site: Path) -> None:
-    code = ("import sys; from keras_plugin_harness import discover; p = discover(); "
-            "print(len(p), sorted(m for m in ('keras', 'tensorflow', 'jax', 'torch') if m in sys.modules))")
+    code = (
+        "import sys; from keras_plugin_harness import discover; p = discover(); "
+        "heavy = ('keras', 'tensorflow', 'jax', 'torch'); "
+        "print(len(p), sorted(m for m in heavy if m in sys.modules))"
+    )
     done = run_python(code, fixture_env(fixture_site))
     assert done.returncode == 0, done.stderr
     count, imported = done.stdout.split(" ", 1)
@@ -108,4 +118,3 @@ def test_hooks_are_documented_with_examples_and_tested(fixtures_on_path: None) -
         assert "@hookimpl" in (spec.__doc__ or ""), f"{spec.__name__} docstring has no example"
         assert hasattr(getattr(good, spec.__name__, None), "keras_plugins_impl"), spec.__name__
         assert f"def test_hook_{spec.__name__}(" in tests, f"no test_hook_{spec.__name__}"
-

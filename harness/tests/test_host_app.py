@@ -9,7 +9,9 @@ import numpy as np
 from harness_support import FIXTURES, fixture_env, run_python
 
 
-def test_fresh_process_loads_plugin_model_through_discovery_alone(fixture_site: Path, tmp_path: Path) -> None:
+def test_fresh_process_loads_plugin_model_through_discovery_alone(
+    fixture_site: Path, tmp_path: Path
+) -> None:
     sys.path.insert(0, str(FIXTURES))
     import keras
     from kph_fixtures.cases import build, make_data
@@ -26,8 +28,10 @@ def test_fresh_process_loads_plugin_model_through_discovery_alone(fixture_site: 
     host = (
         "import sys, numpy as np, keras\n"
         "from keras_plugin_harness import discover\n"
-        f"model = keras.saving.load_model({str(path)!r}, custom_objects=discover().custom_objects())\n"
-        f"np.save({str(tmp_path / 'got.npy')!r}, model.predict(np.load({str(tmp_path / 'x.npy')!r}), verbose=0))\n"
+        f"model = keras.saving.load_model({str(path)!r},\n"
+        "                                 custom_objects=discover().custom_objects())\n"
+        f"x = np.load({str(tmp_path / 'x.npy')!r})\n"
+        f"np.save({str(tmp_path / 'got.npy')!r}, model.predict(x, verbose=0))\n"
     )
     # the host names no plugin: the fixture reaches it only as an installed entry point
     done = run_python(host, fixture_env(fixture_site, KERAS_BACKEND=keras.backend.backend()))

@@ -150,5 +150,5 @@ def register_commands(subparsers: argparse._SubParsersAction[Any]) -> None:
         @hookimpl
         def register_commands(subparsers):
             title = subparsers.add_parser("title", help="seq2seq title generator")
-            title.set_defaults(func=lambda args: __import__("keras_seq2seq_title.cli").cli.main(args))
+            title.set_defaults(func=run_title_command)  # imports Keras when it runs
     """

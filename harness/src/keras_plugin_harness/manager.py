@@ -120,7 +120,11 @@ class Plugins:
         """``{hook name: [plugins implementing it]}`` for every hookspec."""
         names = [n for n in vars(hookspecs) if hasattr(getattr(hookspecs, n), "keras_plugins_spec")]
         return {
-            hook: [p for p in self if hasattr(getattr(self._modules[p], hook, None), "keras_plugins_impl")]
+            hook: [
+                p
+                for p in self
+                if hasattr(getattr(self._modules[p], hook, None), "keras_plugins_impl")
+            ]
             for hook in names
         }
 
@@ -160,7 +164,9 @@ def discover(entry_points: Iterable[metadata.EntryPoint] | None = None) -> Plugi
         try:
             module = entry_point.load()
         except Exception as error:
-            plugins.problems.append(Problem(label, f"import of {entry_point.value!r} failed: {_one_line(error)}"))
+            plugins.problems.append(
+                Problem(label, f"import of {entry_point.value!r} failed: {_one_line(error)}")
+            )
             continue
         _register(plugins, manager, label, module)
     return plugins
@@ -178,8 +184,11 @@ def _register(plugins: Plugins, manager: pluggy.PluginManager, label: str, modul
     if info.name in plugins.infos:
         first = plugins.module(info.name).__name__
         plugins.problems.append(
-            Problem(label, f"duplicate plugin name {info.name!r}: {module.__name__!r} was not "
-                    f"loaded because {first!r} already uses this name")
+            Problem(
+                label,
+                f"duplicate plugin name {info.name!r}: {module.__name__!r} was not "
+                f"loaded because {first!r} already uses this name",
+            )
         )
         return
     try:

@@ -1,9 +1,16 @@
 """`nox -s distributed`: one case per plugin under MultiWorkerMirroredStrategy.
 
 ``python -m keras_plugin_harness.multiworker`` starts two TensorFlow worker processes on
-127.0.0.1 (``TF_CONFIG`` set here), each builds and fits every plugin's first case inside the
-strategy's scope, worker 0 writes the resulting state, and this process compares it with a
-single-device run of the same case. Bounded: each worker is killed after ``--timeout`` seconds.
+127.0.0.1 (``TF_CONFIG`` set here); each builds and fits every plugin's first case inside the
+strategy's scope, and this process compares worker 0's weights and plugin state with a
+single-device run of the same case. Bounded: the workers are killed after ``--timeout`` s.
+
+Keras 3.15's TensorFlow trainer cannot ``fit`` under this strategy as shipped:
+``_maybe_symbolic_build`` reduces a ``PerReplica`` batch eagerly ("Attempt to convert a value
+(PerReplica...)") and ``reduce_per_replica`` reduces scalar logs over ``axis=0`` ("Invalid
+reduction dimension 0"). ``_work_around_keras_multi_worker`` disables both in the worker
+processes only: the optimizer is built up front and logs are averaged per worker (gradients are
+still all-reduced by the strategy, which is what the comparison checks).
 """
 
 from __future__ import annotations
@@ -45,7 +52,19 @@ def free_ports(count: int) -> list[int]:
     return ports
 
 
+def _work_around_keras_multi_worker(model: Any) -> None:
+    """See the module docstring: build eagerly, skip the broken symbolic build."""
+    import keras.src.backend.tensorflow.trainer as tf_trainer
+
+    tf_trainer._collective_all_reduce_multi_worker = lambda strategy: False
+    tf_trainer.TensorFlowTrainer._maybe_symbolic_build = lambda self, **kwargs: None
+    model.optimizer.build(model.trainable_variables)
+
+
 def worker(index: int, out: Path) -> int:
+    """One worker process: fit each plugin's first case, write the state to ``out``."""
+    import traceback
+
     import tensorflow as tf
 
     from .conformance import runs
@@ -55,14 +74,17 @@ def worker(index: int, out: Path) -> int:
     for plugin, case in first_cases().items():
         try:
             with strategy.scope():
-                model, _ = runs.train(case)
-            results[plugin] = {"case": case.name, "state": runs.state(case, model)}
-        except Exception as error:
-            import traceback
-
+                model = runs.build(case)
+                _work_around_keras_multi_worker(model)
+                history = runs.fit(case, model)
+            results[plugin] = {
+                "case": case.name,
+                "loss": history.get("loss", []),
+                "state": runs.state(case, model),
+            }
+        except Exception:
             results[plugin] = {"case": case.name, "error": traceback.format_exc()[-1500:]}
-    if index == 0:
-        out.write_bytes(pickle.dumps(results))
+    out.with_name(f"worker{index}.pickle").write_bytes(pickle.dumps(results))
     return 0
 
 
@@ -78,11 +100,19 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(folder) / "worker0.pickle"
         processes = []
         for index in range(2):
-            env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CONFIG=json.dumps(
-                {"cluster": cluster, "task": {"type": "worker", "index": index}}))
-            command = [sys.executable, "-c",
-                       f"from keras_plugin_harness.multiworker import worker; from pathlib import Path; "
-                       f"worker({index}, Path({str(out)!r}))"]
+            env = dict(
+                os.environ,
+                KERAS_BACKEND="tensorflow",
+                TF_CONFIG=json.dumps(
+                    {"cluster": cluster, "task": {"type": "worker", "index": index}}
+                ),
+            )
+            command = [
+                sys.executable,
+                "-c",
+                f"from keras_plugin_harness.multiworker import worker; from pathlib import Path; "
+                f"worker({index}, Path({str(out)!r}))",
+            ]
             processes.append(subprocess.Popen(command, env=env))
         for process in processes:
             try:
@@ -104,8 +134,13 @@ def main(argv: list[str] | None = None) -> int:
             if "error" in result:
                 raise AssertionError(result["error"])
             single, _ = runs.train(case)
-            runs.assert_close(runs.state(case, single), result["state"],
-                              "2 workers vs single device", case.atol, rtol=1e-3)
+            runs.assert_close(
+                runs.state(case, single),
+                result["state"],
+                "2 workers vs single device",
+                case.atol,
+                rtol=1e-3,
+            )
             print(f"PASS {label}")
         except AssertionError as error:
             failures += 1

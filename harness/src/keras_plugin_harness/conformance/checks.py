@@ -27,18 +27,28 @@ def check_trains(plugin: str, case: ConformanceCase, plugins: Plugins) -> None:
     assert losses, "fit recorded no `loss`; compile the model with a loss or add_loss()"
     assert all(math.isfinite(v) for v in losses), f"non-finite loss during fit: {losses}"
     assert losses[-1] < losses[0], f"loss did not go down over {case.epochs} epochs: {losses}"
-    bad = [n for n, v in runs.weights(model).items() if v.dtype.kind == "f" and not np.isfinite(v).all()]
+    bad = [
+        n
+        for n, v in runs.weights(model).items()
+        if v.dtype.kind == "f" and not np.isfinite(v).all()
+    ]
     assert not bad, f"non-finite values after training in {bad[:5]}"
 
 
-def check_saves(plugin: str, case: ConformanceCase, plugins: Plugins, reloaded: dict[str, Any]) -> None:
+def check_saves(
+    plugin: str, case: ConformanceCase, plugins: Plugins, reloaded: dict[str, Any]
+) -> None:
     """Compares what the fresh process (see ``reload.py``) read back with the original run."""
     if "error" in reloaded:
         raise AssertionError(f"fresh process could not reload the model: {reloaded['error']}")
     expected, actual = reloaded["expected"], reloaded["actual"]
-    runs.assert_close(expected["predictions"], actual["predictions"], "predictions after reload", 1e-6)
+    runs.assert_close(
+        expected["predictions"], actual["predictions"], "predictions after reload", 1e-6
+    )
     runs.assert_close(expected["state"], actual["state"], "state after reload", 1e-6)
-    runs.assert_close(expected["after_step"], actual["after_step"], "state after one more epoch", 1e-6)
+    runs.assert_close(
+        expected["after_step"], actual["after_step"], "state after one more epoch", 1e-6
+    )
 
 
 def check_config(plugin: str, case: ConformanceCase, plugins: Plugins) -> None:
@@ -60,8 +70,12 @@ def check_config(plugin: str, case: ConformanceCase, plugins: Plugins) -> None:
         clone = keras.saving.deserialize_keras_object(config)
     clone.predict(x, batch_size=case.batch_size, verbose=0)
     clone.set_weights(model.get_weights())
-    runs.assert_close(runs.predictions(case, model), runs.predictions(case, clone),
-                      "model rebuilt from its config", atol=1e-6)
+    runs.assert_close(
+        runs.predictions(case, model),
+        runs.predictions(case, clone),
+        "model rebuilt from its config",
+        atol=1e-6,
+    )
 
 
 def _round_trip(name: str, obj: Any) -> None:
@@ -71,7 +85,11 @@ def _round_trip(name: str, obj: Any) -> None:
     except TypeError as error:
         raise AssertionError(f"{name}.get_config() is not JSON serializable: {error}") from error
     parameters = inspect.signature(type(obj).__init__).parameters.values()
-    wanted = [p.name for p in parameters if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    wanted = [
+        p.name
+        for p in parameters
+        if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
     missing = [p for p in wanted if p not in config]
     assert not missing, f"{name}.get_config() drops constructor argument(s) {missing}"
     clone = type(obj).from_config(json.loads(text))
@@ -94,24 +112,41 @@ def _all_plugin_objects_registered(plugin: str, plugins: Plugins, model: Any) ->
 
 def check_seeded(plugin: str, case: ConformanceCase, plugins: Plugins) -> None:
     first, second = (runs.train(case)[0] for _ in range(2))
-    runs.assert_close(runs.state(case, first), runs.state(case, second), "same seed, two runs", 0, 0)
-    runs.assert_close(runs.predictions(case, first), runs.predictions(case, second),
-                      "same seed, two runs (predictions)", 0, 0)
+    runs.assert_close(
+        runs.state(case, first), runs.state(case, second), "same seed, two runs", 0, 0
+    )
+    runs.assert_close(
+        runs.predictions(case, first),
+        runs.predictions(case, second),
+        "same seed, two runs (predictions)",
+        0,
+        0,
+    )
 
 
 def check_jit(plugin: str, case: ConformanceCase, plugins: Plugins) -> None:
     compiled, _ = runs.train(case, jit_compile=True)
     eager, _ = runs.train(case, jit_compile=False)
-    runs.assert_close(runs.state(case, eager), runs.state(case, compiled),
-                      "jit_compile=True vs False", case.atol, rtol=1e-3)
+    runs.assert_close(
+        runs.state(case, eager),
+        runs.state(case, compiled),
+        "jit_compile=True vs False",
+        case.atol,
+        rtol=1e-3,
+    )
 
 
 def check_distributed(plugin: str, case: ConformanceCase, plugins: Plugins) -> None:
     with devices.data_parallel(case):
         distributed, _ = runs.train(case)
     single, _ = runs.train(case)
-    runs.assert_close(runs.state(case, single), runs.state(case, distributed),
-                      "2-device data parallel vs single device", case.atol, rtol=1e-3)
+    runs.assert_close(
+        runs.state(case, single),
+        runs.state(case, distributed),
+        "2-device data parallel vs single device",
+        case.atol,
+        rtol=1e-3,
+    )
 
 
 def check_mixed(plugin: str, case: ConformanceCase, plugins: Plugins) -> None:
@@ -126,9 +161,9 @@ def check_mixed(plugin: str, case: ConformanceCase, plugins: Plugins) -> None:
                 f"{policy}: variable {variable.path} is {dtype}; variables must stay float32"
             )
         outputs = runs.predictions(case, model)
-        assert all(np.isfinite(o.astype("float32")).all() for o in outputs if o.dtype.kind == "f"), (
-            f"{policy}: NaN/inf in predictions"
-        )
+        assert all(
+            np.isfinite(o.astype("float32")).all() for o in outputs if o.dtype.kind == "f"
+        ), f"{policy}: NaN/inf in predictions"
 
 
 def check_bad_input(plugin: str, case: ConformanceCase, plugins: Plugins) -> None:
@@ -153,7 +188,9 @@ def check_bad_input(plugin: str, case: ConformanceCase, plugins: Plugins) -> Non
 def check_gpu(plugin: str, case: ConformanceCase, plugins: Plugins) -> None:
     accelerator = devices.accelerator()
     if accelerator is None and os.environ.get("KERAS_PLUGINS_REQUIRE_GPU"):
-        raise AssertionError(f"KERAS_PLUGINS_REQUIRE_GPU is set but {keras.backend.backend()} sees no GPU")
+        raise AssertionError(
+            f"KERAS_PLUGINS_REQUIRE_GPU is set but {keras.backend.backend()} sees no GPU"
+        )
     if accelerator is None:
         pytest.skip(f"no GPU visible to the {keras.backend.backend()} backend")
     with keras.device("cpu:0"):

@@ -25,8 +25,6 @@ def data_parallel(case: ConformanceCase) -> Iterator[None]:
     if case.batch_size % HOST_DEVICES:
         pytest.skip(f"batch_size={case.batch_size} does not split over {HOST_DEVICES} devices")
     if backend == "tensorflow":
-        import tensorflow as tf
-
         reason = split_tensorflow_cpu()
         if reason:
             pytest.skip(reason)

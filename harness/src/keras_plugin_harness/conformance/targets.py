@@ -37,7 +37,9 @@ def targets(plugins: Plugins, backend: str | None = None) -> list[Target]:
             found.append(Target(plugin, "-", "cases", failure=str(plugins.problems[-1])))
             continue
         if not cases:
-            found.append(Target(plugin, "-", "cases", failure="conformance_cases() returned no case"))
+            found.append(
+                Target(plugin, "-", "cases", failure="conformance_cases() returned no case")
+            )
             continue
         names = [c.name for c in cases]
         if len(set(names)) != len(names):

@@ -28,7 +28,9 @@ TARGETS = targets(PLUGINS)
 
 
 @pytest.fixture(scope="session")
-def saved_models(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def saved_models(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
     """Train and save every case whose `saves` check was collected, then reload them all in ONE
     fresh process; returns ``{target id: {"expected", "actual"} or {"error"}}``."""
     from . import reload, runs
@@ -38,7 +40,9 @@ def saved_models(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         for item in request.session.items
         if hasattr(item, "callspec") and "conformance_target" in item.callspec.params
     ]
-    wanted = [t for t in wanted if t.check == "saves" and t.skip_reason is None and t.failure is None]
+    wanted = [
+        t for t in wanted if t.check == "saves" and t.skip_reason is None and t.failure is None
+    ]
     folder = tmp_path_factory.mktemp("saved-models")
     manifest, results = [], {}
     for number, target in enumerate(wanted):
@@ -47,14 +51,23 @@ def saved_models(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
             model, _ = runs.train(case)
             path = folder / f"{number}.keras"
             model.save(path)
-            expected = {"predictions": runs.predictions(case, model), "state": runs.state(case, model)}
+            expected = {
+                "predictions": runs.predictions(case, model),
+                "state": runs.state(case, model),
+            }
             expected["after_step"] = reload.measure(case, model)["after_step"]
         except Exception as error:
             results[target.id] = {"error": f"saving in the original process failed: {error!r}"}
             continue
         results[target.id] = {"expected": expected}
-        manifest.append({"plugin": target.plugin, "case": target.case, "path": str(path),
-                         "out": str(folder / f"{number}.pickle")})
+        manifest.append(
+            {
+                "plugin": target.plugin,
+                "case": target.case,
+                "path": str(path),
+                "out": str(folder / f"{number}.pickle"),
+            }
+        )
     if manifest:
         (folder / "manifest.json").write_text(json.dumps(manifest))
         command = [sys.executable, "-m", f"{__package__}.reload", str(folder / "manifest.json")]
