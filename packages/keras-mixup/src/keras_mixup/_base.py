@@ -112,7 +112,7 @@ class BatchMixer(keras.layers.Layer):
         store[SEED_KEY] = self.generator.state
 
     def load_own_variables(self, store: Any) -> None:
-        own = {k: store[k] for k in store if k != SEED_KEY}
+        own = {k: store[k] for k in store.keys() if k != SEED_KEY}  # noqa: SIM118 (no __iter__)
         if own:
             super().load_own_variables(own)
         if SEED_KEY in store:
