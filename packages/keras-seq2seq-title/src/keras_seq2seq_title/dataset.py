@@ -21,7 +21,7 @@ def encode_pairs(tokenizer, pairs: list[Pair], max_source_length: int, max_title
 def pad(rows: list[list[int]], multiple: int = 1) -> np.ndarray:
     """Right-pad with 0 to the longest row, rounded up to ``multiple``: int32 ``(n, length)``."""
     length = max(len(r) for r in rows)
-    length = -(-length // multiple) * multiple
+    length = -(-length // multiple) * multiple if length else multiple
     out = np.zeros((len(rows), length), dtype="int32")
     for i, row in enumerate(rows):
         out[i, : len(row)] = row
@@ -64,6 +64,8 @@ class TitleDataset(keras.utils.PyDataset):
         self.batch_size, self.shuffle = batch_size, bool(shuffle)
         self.bucket_size, self.pad_multiple = bucket_size, pad_multiple
         self.seed, self.epoch = seed, epoch
+        # Titles are short: one fixed width for all batches keeps that dimension static.
+        self.title_width = -(-max(len(t) for t in self.titles) // pad_multiple) * pad_multiple
 
     def __len__(self):
         return -(-len(self.sources) // self.batch_size)
@@ -96,7 +98,7 @@ class TitleDataset(keras.utils.PyDataset):
     def __getitem__(self, index):
         rows = self.batches(self.epoch)[index]
         source = pad([self.sources[i] for i in rows], self.pad_multiple)
-        title = pad([self.titles[i] for i in rows], self.pad_multiple)
+        title = pad([self.titles[i] for i in rows], self.title_width)
         # input: [BOS] t1 .. tn, target: t1 .. tn [EOS]; both keep the padded width - 1
         return (source, title[:, :-1]), title[:, 1:]
 

@@ -81,6 +81,18 @@ class EpochCheckpoint(keras.callbacks.Callback):
         save_checkpoint(self.model, self.out_dir, epoch + 1, self.history, self.settings)
 
 
+class _DatasetEpoch(keras.callbacks.Callback):
+    """Tells the dataset which epoch starts (Keras' own epoch-end hook is not enough to keep a
+    resumed run on the same batches)."""
+
+    def __init__(self, dataset):
+        super().__init__()
+        self.dataset = dataset
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.dataset.epoch = epoch
+
+
 def train(pairs: list[Pair], out_dir: str, epochs: int = 10, batch_size: int = 32,
           validation_fraction: float = 0.1, seed: int = 0, resume: bool = False,
           learning_rate: float = 1e-3, min_count: int = 2, max_vocabulary: int | None = None,
@@ -142,7 +154,8 @@ def train(pairs: list[Pair], out_dir: str, epochs: int = 10, batch_size: int = 3
     interrupted = False
     try:
         model.fit(data, validation_data=validation, epochs=epochs, initial_epoch=initial_epoch,
-                  callbacks=[EpochCheckpoint(out_dir, history, settings), *callbacks], verbose=verbose)
+                  callbacks=[_DatasetEpoch(data), EpochCheckpoint(out_dir, history, settings),
+                             *callbacks], verbose=verbose)
     except KeyboardInterrupt:
         interrupted = True
     state = dict(read_state(out_dir), interrupted=interrupted)
