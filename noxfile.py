@@ -42,6 +42,20 @@ def tests(session: nox.Session) -> None:
     """Unit tests of the harness and every plugin, then conformance, on each backend."""
     install_everything(session)
     test_dirs = ["harness/tests", *[f"{p}/tests" for p in PACKAGES]]
+    session.log("==== doctests (every public docstring example) ====")
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "--doctest-modules",
+        "harness/src",
+        *[f"{p}/src" for p in PACKAGES],
+        "--ignore=harness/src/keras_plugin_harness/conformance/test_conformance.py",
+        "--ignore-glob=*/__main__.py",
+        "-p",
+        "no:cacheprovider",
+        env={**QUIET_ENV, "KERAS_BACKEND": "tensorflow"},
+    )
     for backend in backends(session):
         env = {**QUIET_ENV, "KERAS_BACKEND": backend}
         session.log(f"==== unit tests on {backend} ====")
