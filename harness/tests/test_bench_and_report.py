@@ -62,3 +62,14 @@ def test_matrix_aggregates_cases_fail_over_pass_over_skip() -> None:
     }
     text = report.markdown(table, "keras-plugins check")
     assert "| p | pass | FAIL | skip |" in text and "no GPU" in text
+
+
+def test_case_skip_per_backend() -> None:
+    from keras_plugin_harness import ConformanceCase
+
+    case = ConformanceCase("c", list, list, skip={"mixed@jax": "no f16 dot on CPU", "gpu": "n/a"})
+    assert case.skip_reason("mixed", "jax") == "no f16 dot on CPU"
+    assert case.skip_reason("mixed", "torch") is None
+    assert case.skip_reason("gpu", "torch") == "n/a"
+    with pytest.raises(ValueError, match="'mixed@mxnet'"):
+        ConformanceCase("c", list, list, skip={"mixed@mxnet": "?"})

@@ -94,7 +94,8 @@ class ConformanceCase:
             ``model.weights`` / ``model.optimizer.variables`` (both are always compared after a
             reload); e.g. a callback's step counter.
         misuses: documented misuses for the `bad-input` check; at least one is required.
-        skip: ``{check_id: reason}`` for checks that do not apply; the reason is shown.
+        skip: ``{check_id: reason}`` for checks that do not apply; the reason is shown. A key
+            ``"check@backend"`` (``"mixed@jax"``) skips the check on that backend only.
         batch_size: batch size for every fit.
         epochs: epochs of the `trains` fit; the loss of the last epoch must be below the first.
         atol: absolute tolerance when comparing runs that should agree (jit, distributed, gpu).
@@ -118,15 +119,23 @@ class ConformanceCase:
             raise ValueError(
                 f"`name` must be non-empty and must not contain '::'. Received: name={self.name!r}"
             )
-        unknown = sorted(set(self.skip) - set(CHECKS))
-        if unknown:
-            raise ValueError(f"`skip` names unknown checks {unknown}; known checks: {CHECKS}")
+        for key in self.skip:
+            check, _, backend = key.partition("@")
+            if check not in CHECKS or (backend and backend not in BACKENDS):
+                raise ValueError(
+                    f"`skip` key {key!r} must be a check or 'check@backend'; checks: {CHECKS}, "
+                    f"backends: {BACKENDS}"
+                )
         if self.batch_size < 1 or self.epochs < 2:
             raise ValueError(
                 "`batch_size` must be >= 1 and `epochs` >= 2 (the `trains` check compares the "
                 f"first and last epoch). Received: batch_size={self.batch_size}, "
                 f"epochs={self.epochs}"
             )
+
+    def skip_reason(self, check: str, backend: str) -> str | None:
+        """Why ``check`` does not run on ``backend`` for this case (None: it runs)."""
+        return self.skip.get(f"{check}@{backend}") or self.skip.get(check)
 
 
 @dataclass(frozen=True)

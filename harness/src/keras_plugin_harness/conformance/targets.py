@@ -48,7 +48,7 @@ def targets(plugins: Plugins, backend: str | None = None) -> list[Target]:
         unsupported = backend not in plugins.infos[plugin].backends
         for index, case in enumerate(cases):
             for check in CHECKS:
-                reason = case.skip.get(check)
+                reason = case.skip_reason(check, backend)
                 if unsupported:
                     reason = f"{plugin} does not support the {backend} backend"
                 elif check == "jit" and backend == "torch" and index > 0:
