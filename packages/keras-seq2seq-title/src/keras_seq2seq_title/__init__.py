@@ -7,6 +7,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "TitleGenerator": "model", "compile_title_model": "model",
+    "MaskedSequenceCrossEntropy": "model",
     "BagOfCharsPrior": "layers", "EncoderDecoderAttention": "layers",
     "generate": "decoding", "naive_beam_search": "naive",
     "TitleDataset": "dataset", "train": "training",
@@ -26,6 +27,7 @@ def __getattr__(name):
 
 
 __all__ = ["BagOfCharsPrior", "CharTokenizer", "DataFormatError", "EncoderDecoderAttention",
+           "MaskedSequenceCrossEntropy",
            "Pair", "TitleDataset", "TitleGenerator", "bleu", "chinese_pairs",
            "compile_title_model", "embedded_corpus", "generate", "load_pairs",
            "naive_beam_search", "rouge_scores", "save_jsonl", "split_pairs", "stdlib_pairs",

@@ -15,12 +15,14 @@ def plugin_info() -> PluginInfo:
 def register_components(registry) -> None:
     from keras_seq2seq_title import _cases
     from keras_seq2seq_title.layers import BagOfCharsPrior, EncoderDecoderAttention
-    from keras_seq2seq_title.model import TitleGenerator
+    from keras_seq2seq_title.model import MaskedSequenceCrossEntropy, TitleGenerator
 
     registry.add(TitleGenerator, example=lambda: TitleGenerator(
         _cases.tokenizer(), embedding_dim=6, units=5, encoder_layers=1, decoder_layers=3,
         attention="additive", use_prior=False, dropout=0.1, max_source_length=30,
         max_title_length=10))
+    registry.add(MaskedSequenceCrossEntropy,
+                 example=lambda: MaskedSequenceCrossEntropy(name="title_loss"))
     registry.add(BagOfCharsPrior, example=lambda: BagOfCharsPrior(50, ignore_ids=(0, 1, 2)))
     registry.add(EncoderDecoderAttention,
                  example=lambda: EncoderDecoderAttention(16, score="additive"))

@@ -97,7 +97,7 @@ class EncoderDecoderAttention(keras.layers.Layer):
 
     >>> import numpy as np
     >>> attention = EncoderDecoderAttention(4)
-    >>> attention(np.ones((2, 3, 5)), np.ones((2, 7, 6))).shape
+    >>> tuple(attention(np.ones((2, 3, 5)), np.ones((2, 7, 6))).shape)
     (2, 3, 6)
     """
 
