@@ -108,6 +108,21 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session(python="3.11")
+def demo(session: nox.Session) -> None:
+    """The host app in examples/host-app: discovers the installed plugins, trains digits with
+    them, reloads the model in a fresh process through discovery. `nox -s demo -- --epochs 5`
+    passes options to the app; KERAS_PLUGINS_ALLOW=keras-ema runs it with fewer plugins."""
+    editable = [arg for package in ["harness", *PACKAGES] for arg in ("-e", package)]
+    session.install(BACKEND_REQUIREMENTS[0], *RUNTIME, *editable)
+    session.run(
+        "python",
+        "examples/host-app/host_app.py",
+        *session.posargs,
+        env={**QUIET_ENV, "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "tensorflow")},
+    )
+
+
+@nox.session(python="3.11")
 def gpu(session: nox.Session) -> None:
     """Conformance `gpu` check where a GPU must be present: fails, not skips, without one."""
     install_everything(session)
