@@ -22,7 +22,7 @@ Check = Callable[[str, ConformanceCase, Plugins], None]
 
 
 def check_trains(plugin: str, case: ConformanceCase, plugins: Plugins) -> None:
-    model, history = runs.train(case)
+    model, history = runs.reference(case)
     losses = history.get("loss", [])
     assert losses, "fit recorded no `loss`; compile the model with a loss or add_loss()"
     assert all(math.isfinite(v) for v in losses), f"non-finite loss during fit: {losses}"
@@ -111,7 +111,7 @@ def _all_plugin_objects_registered(plugin: str, plugins: Plugins, model: Any) ->
 
 
 def check_seeded(plugin: str, case: ConformanceCase, plugins: Plugins) -> None:
-    first, second = (runs.train(case)[0] for _ in range(2))
+    first, second = runs.reference(case)[0], runs.train(case)[0]
     runs.assert_close(
         runs.state(case, first), runs.state(case, second), "same seed, two runs", 0, 0
     )
@@ -125,8 +125,10 @@ def check_seeded(plugin: str, case: ConformanceCase, plugins: Plugins) -> None:
 
 
 def check_jit(plugin: str, case: ConformanceCase, plugins: Plugins) -> None:
-    compiled, _ = runs.train(case, jit_compile=True)
-    eager, _ = runs.train(case, jit_compile=False)
+    reference = runs.reference(case)[0]
+    # the reference ran with the case's own setting (usually "auto"); train the other one
+    other, _ = runs.train(case, jit_compile=not reference.jit_compile)
+    compiled, eager = (reference, other) if reference.jit_compile else (other, reference)
     runs.assert_close(
         runs.state(case, eager),
         runs.state(case, compiled),
@@ -139,7 +141,7 @@ def check_jit(plugin: str, case: ConformanceCase, plugins: Plugins) -> None:
 def check_distributed(plugin: str, case: ConformanceCase, plugins: Plugins) -> None:
     with devices.data_parallel(case):
         distributed, _ = runs.train(case)
-    single, _ = runs.train(case)
+    single, _ = runs.reference(case)
     runs.assert_close(
         runs.state(case, single),
         runs.state(case, distributed),
