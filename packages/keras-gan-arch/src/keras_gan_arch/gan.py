@@ -392,7 +392,9 @@ class GAN(keras.Model):
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
         if self.conditional and y is None and isinstance(x, (list, tuple)) and len(x) == 2:
             x, y = x
-        return x, (y if self.conditional else None)
+        # Eager (non-jit) steps may receive numpy; layers refuse [tensor, ndarray] inputs.
+        labels = ops.convert_to_tensor(y) if self.conditional else None
+        return ops.convert_to_tensor(x), labels
 
     def _generate_train(self, batch_size, labels):
         z = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
