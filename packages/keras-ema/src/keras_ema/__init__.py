@@ -8,7 +8,7 @@ Keras is imported on first access to a public name, so listing plugins stays che
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["EMAState", "ExponentialMovingAverage"]
+__all__ = ["EMAModel", "EMAState", "ExponentialMovingAverage"]
 
 
 def __getattr__(name: str) -> Any:
@@ -16,6 +16,10 @@ def __getattr__(name: str) -> Any:
         from keras_ema.callback import ExponentialMovingAverage
 
         return ExponentialMovingAverage
+    if name == "EMAModel":
+        from keras_ema.model import EMAModel
+
+        return EMAModel
     if name == "EMAState":
         from keras_ema.state import EMAState
 

@@ -11,8 +11,13 @@ from keras_plugin_harness import ConformanceCase, Misuse
 def dense_model() -> Any:
     import keras
 
-    model = keras.Sequential(
-        [keras.Input((8,)), keras.layers.Dense(16, activation="tanh"), keras.layers.Dense(1)]
+    from keras_ema import EMAModel
+
+    # EMAModel: the EMA state is in the model's config, so a bare `load_model` restores it.
+    model = EMAModel(
+        keras.Sequential(
+            [keras.Input((8,)), keras.layers.Dense(16, activation="tanh"), keras.layers.Dense(1)]
+        )
     )
     model.compile(keras.optimizers.Adam(0.01), "mse")
     return model
@@ -34,7 +39,9 @@ def dense_callbacks() -> list[Any]:
 def cnn_bn_model() -> Any:
     import keras
 
-    model = keras.Sequential(
+    from keras_ema import EMAModel
+
+    inner = keras.Sequential(
         [
             keras.Input((8, 8, 1)),
             keras.layers.Conv2D(8, 3, padding="same"),
@@ -45,6 +52,7 @@ def cnn_bn_model() -> Any:
             keras.layers.Dense(10, activation="softmax"),
         ]
     )
+    model = EMAModel(inner)
     model.compile(keras.optimizers.SGD(0.1, momentum=0.9), "sparse_categorical_crossentropy")
     return model
 
@@ -115,16 +123,6 @@ def misuses() -> list[Misuse]:
     ]
 
 
-# The EMA lives in a state object attached by the callback; a bare `load_model` rebuilds the model
-# from its config, which cannot name it. It is restored by attaching first and reading the file:
-# `ExponentialMovingAverage().attach(model); model.load_weights(path)` (tests/test_saving.py).
-SAVES_SKIP = (
-    "keras_ema state is attached to the model by the callback, so a bare load_model cannot "
-    "recreate it (nothing in a model config can); `ema.attach(model); model.load_weights(path)` "
-    "restores it, tested in packages/keras-ema/tests/test_saving.py (harness restore hook requested)"
-)
-
-
 def dense_case() -> ConformanceCase:
     return ConformanceCase(
         name="dense",
@@ -133,7 +131,6 @@ def dense_case() -> ConformanceCase:
         callbacks=dense_callbacks,
         plugin_state=ema_state,
         misuses=misuses(),
-        skip={"saves": SAVES_SKIP},
         batch_size=16,
         epochs=3,
     )
@@ -147,7 +144,6 @@ def cnn_bn_case() -> ConformanceCase:
         callbacks=cnn_bn_callbacks,
         plugin_state=ema_state,
         misuses=misuses()[:1] + misuses()[7:9],
-        skip={"saves": SAVES_SKIP},
         batch_size=16,
         epochs=3,
     )

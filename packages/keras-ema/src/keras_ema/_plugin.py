@@ -15,7 +15,7 @@ def plugin_info() -> PluginInfo:
 
 @hookimpl
 def register_components(registry: Any) -> None:
-    from keras_ema import EMAState, ExponentialMovingAverage
+    from keras_ema import EMAModel, EMAState, ExponentialMovingAverage
 
     registry.add(
         ExponentialMovingAverage,
@@ -34,7 +34,21 @@ def register_components(registry: Any) -> None:
             name="ema_g",
         ),
     )
+    registry.add(EMAModel, example=_example_ema_model)
     registry.add(EMAState, example=lambda: EMAState(zero_debias=True, name="state"))
+
+
+def _example_ema_model() -> Any:
+    import keras
+
+    from keras_ema import EMAModel
+
+    inner = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)], name="inner")
+    states = [
+        {"name": "ema", "target": None, "include_non_trainable": True, "zero_debias": False},
+        {"name": "slow", "target": None, "include_non_trainable": False, "zero_debias": True},
+    ]
+    return EMAModel(inner, states=states, name="ema_model")
 
 
 @hookimpl

@@ -14,7 +14,8 @@ import numpy as np
 from keras import ops
 
 from keras_ema import recurrence, train_step
-from keras_ema.state import EMAState, attach_state, attached_state
+from keras_ema.model import EMAModel, shadowed_variables
+from keras_ema.state import EMAState, attached_state, create_state
 
 
 def _check_bool(name: str, value: Any) -> None:
@@ -155,15 +156,15 @@ class ExponentialMovingAverage(keras.callbacks.Callback):
                 f"data or build it first. Received: model={model.name!r} (built={model.built})"
             )
         self._model = model
-        self._variables = self._shadowed(model)
+        self._variables = shadowed_variables(model, self.target, self.include_non_trainable)
         state = attached_state(model, self.name)
-        if state is None:
-            state = EMAState(zero_debias=self.zero_debias, name=f"{self.name}_state")
-            with _creation_scope(model):
-                state.build_for(self._variables)
-            attach_state(model, self.name, state)
-        else:
-            state.check_matches(self._variables)
+        if state is None and isinstance(model, EMAModel):
+            state = model.ema_state(
+                self.name, self.target, self.include_non_trainable, self.zero_debias
+            )
+        elif state is None:
+            state = create_state(model, self.name, self._variables, self.zero_debias)
+        state.check_matches(self._variables)
         self._state = state
         return self
 
@@ -318,28 +319,3 @@ class ExponentialMovingAverage(keras.callbacks.Callback):
                 "a built model before using the EMA."
             )
         return self._state
-
-    def _shadowed(self, model: Any) -> list[Any]:
-        layer = model
-        if self.target is not None:
-            try:
-                layer = model.get_layer(self.target)
-            except ValueError as error:
-                raise ValueError(
-                    f"`target` names no sub-layer of the model. Received: target={self.target!r}"
-                ) from error
-        variables = list(layer.trainable_variables)
-        if self.include_non_trainable:
-            variables += list(layer.non_trainable_variables)
-        if not variables:
-            raise ValueError(
-                f"`target` has no variables to average. Received: target={self.target!r}"
-            )
-        return variables
-
-
-def _creation_scope(model: Any) -> Any:
-    """TF: create the state where the model's variables live (e.g. a MirroredStrategy)."""
-    if keras.backend.backend() == "tensorflow":
-        return model.distribute_strategy.scope()
-    return contextlib.nullcontext()

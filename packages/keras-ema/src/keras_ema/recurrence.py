@@ -117,16 +117,35 @@ def ema_update(
         warmup_power=warmup_power,
     )
     due = is_update_step(new_step, start_step=start_step, every_n_steps=every_n_steps)
-    new_averages = []
-    for average, weight in zip(averages, weights, strict=True):
-        weight = ops.cast(weight, average.dtype)
-        if is_float(average.dtype):
-            blended = average - ops.cast(1.0 - d, average.dtype) * (average - weight)
-            new_averages.append(ops.where(due, blended, average))
-        else:
-            new_averages.append(ops.where(due, weight, average))
     new_product = ops.where(due, decay_product * d, decay_product)
+
+    def blend() -> list[Any]:
+        new = []
+        for average, weight in zip(averages, weights, strict=True):
+            weight = ops.cast(weight, average.dtype)
+            if is_float(average.dtype):
+                new.append(average - ops.cast(1.0 - d, average.dtype) * (average - weight))
+            else:
+                new.append(weight)
+        return new
+
+    if every_n_steps == 1:  # every step is an update step
+        return blend(), new_step, new_product
+    if _branch_on_device():
+        # Off steps skip the blend: `tf.cond` / `lax.cond` run one branch only.
+        new_averages = ops.cond(due, blend, lambda: [ops.copy(a) for a in averages])
+        return list(new_averages), new_step, new_product
+    new_averages = [ops.where(due, b, a) for b, a in zip(blend(), averages, strict=True)]
     return new_averages, new_step, new_product
+
+
+def _branch_on_device() -> bool:
+    """Whether ``ops.cond`` branches on the device. TensorFlow and JAX: yes. PyTorch's
+    ``ops.cond`` is a Python ``if`` that reads the flag back to the host every step (a device
+    sync on GPU), so there both values are computed and ``ops.where`` selects (no sync)."""
+    from keras import backend
+
+    return backend.backend() in ("tensorflow", "jax")
 
 
 def debiased(average: Any, weight: Any, decay_product: Any) -> Any:

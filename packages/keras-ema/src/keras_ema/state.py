@@ -11,6 +11,7 @@ them back restores it whenever the state is attached before the weights are read
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -152,6 +153,22 @@ class EMAState(keras.metrics.Metric):
 def attached_state(model: Any, name: str) -> EMAState | None:
     """The state of the EMA called ``name`` on ``model``, or None."""
     return getattr(model, ATTRIBUTE.format(name=name), None)
+
+
+def create_state(model: Any, name: str, variables: Sequence[Any], zero_debias: bool) -> EMAState:
+    """Build a state for ``variables`` and attach it to ``model`` as the EMA called ``name``."""
+    state = EMAState(zero_debias=zero_debias, name=f"{name}_state")
+    with _creation_scope(model):
+        state.build_for(variables)
+    attach_state(model, name, state)
+    return state
+
+
+def _creation_scope(model: Any) -> Any:
+    """TF: create the state where the model's variables live (e.g. a MirroredStrategy)."""
+    if keras.backend.backend() == "tensorflow":
+        return model.distribute_strategy.scope()
+    return contextlib.nullcontext()
 
 
 def attach_state(model: Any, name: str, state: EMAState) -> None:
