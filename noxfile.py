@@ -19,6 +19,13 @@ BACKENDS = ("tensorflow", "jax", "torch")
 BACKEND_REQUIREMENTS = ["tensorflow-cpu==2.21.0", "jax[cpu]==0.10.2", "torch==2.13.0+cpu"]
 RUNTIME = ["keras==3.15.1", "scikit-learn>=1.4", "matplotlib>=3.8"]
 TEST_TOOLS = ["pytest>=8", "pytest-timeout>=2.3"]
+DOCS_REQUIREMENTS = [
+    "mkdocs==1.6.1",
+    "mkdocs-material==9.8.1",
+    "mkdocstrings[python]==1.0.8",
+    "mkdocstrings-python==2.0.11",
+    "ruff>=0.6",  # mkdocstrings formats signatures with it
+]
 QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
 
 
@@ -179,6 +186,17 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     session.install("mypy>=1.11", "-e", "harness")
     session.run("mypy", "harness/src")
+
+
+@nox.session(python="3.11")
+def docs(session: nox.Session) -> None:
+    """The documentation site into site/ (`mkdocs build --strict`: broken links and warnings
+    fail). `nox -s docs -- --screenshots` then screenshots the home page and a plugin page with
+    headless Chromium (Debian's `chromium` package) into docs/images/."""
+    session.install(*DOCS_REQUIREMENTS)
+    session.run("mkdocs", "build", "--strict", env={"NO_MKDOCS_2_WARNING": "1"})
+    if "--screenshots" in session.posargs:
+        session.run("python", "docs/_mkdocs/screenshots.py", "site", "docs/images")
 
 
 @nox.session(python="3.11")
