@@ -4,7 +4,10 @@ local wheel folder (where the CPU build of torch lives); uv would not."""
 
 from __future__ import annotations
 
+import email
 import os
+import shutil
+import zipfile
 from pathlib import Path
 
 import nox
@@ -26,6 +29,13 @@ DOCS_REQUIREMENTS = [
     "mkdocstrings-python==2.0.11",
     "ruff>=0.6",  # mkdocstrings formats signatures with it
 ]
+REQUIRED_METADATA = (
+    "License-Expression",
+    "License-File",
+    "Classifier",
+    "Requires-Python",
+    "Project-URL",
+)
 QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
 
 
@@ -201,8 +211,25 @@ def docs(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def build(session: nox.Session) -> None:
-    """Wheels and sdists of every package into dist/, metadata checked by twine."""
-    session.install("build>=1.2", "twine>=5")
+    """Wheels and sdists of every package into a fresh dist/; `twine check --strict`, then
+    every wheel must declare a license expression and ship its license file, have classifiers
+    (no legacy license classifier), Requires-Python and project URLs."""
+    session.install("build>=1.2", "twine>=6.1")  # twine 6.1: metadata 2.4 (License-Expression)
+    shutil.rmtree("dist", ignore_errors=True)
     for package in ["harness", *PACKAGES]:
         session.run("python", "-m", "build", "--outdir", "dist", package)
-    session.run("twine", "check", "--strict", *[str(p) for p in Path("dist").glob("*")])
+    session.run("twine", "check", "--strict", *sorted(str(p) for p in Path("dist").glob("*")))
+    problems = []
+    for wheel in sorted(Path("dist").glob("*.whl")):
+        with zipfile.ZipFile(wheel) as archive:
+            name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+            metadata = email.message_from_bytes(archive.read(name))
+        for field in REQUIRED_METADATA:
+            if not metadata.get_all(field):
+                problems.append(f"{wheel.name}: no {field}")
+        legacy = [c for c in metadata.get_all("Classifier", []) if c.startswith("License ::")]
+        if legacy:  # PEP 639: superseded by License-Expression; PyPI rejects both together
+            problems.append(f"{wheel.name}: license classifier next to License-Expression")
+    if problems:
+        session.error("wheel metadata:\n" + "\n".join(problems))
+    session.log(f"metadata complete in {len(list(Path('dist').glob('*.whl')))} wheels")
