@@ -131,7 +131,7 @@ def ema_update(
 
     if every_n_steps == 1:  # every step is an update step
         return blend(), new_step, new_product
-    if _branch_on_device():
+    if _branch_on_device(due):
         # Off steps skip the blend: `tf.cond` / `lax.cond` run one branch only.
         new_averages = ops.cond(due, blend, lambda: [ops.copy(a) for a in averages])
         return list(new_averages), new_step, new_product
@@ -139,13 +139,24 @@ def ema_update(
     return new_averages, new_step, new_product
 
 
-def _branch_on_device() -> bool:
-    """Whether ``ops.cond`` branches on the device. TensorFlow and JAX: yes. PyTorch's
-    ``ops.cond`` is a Python ``if`` that reads the flag back to the host every step (a device
-    sync on GPU), so there both values are computed and ``ops.where`` selects (no sync)."""
+def _branch_on_device(flag: Any) -> bool:
+    """Whether to branch with ``ops.cond`` (compute only the taken branch) on ``flag``.
+
+    TensorFlow: yes (``tf.cond``; eagerly a plain ``if``). JAX: inside ``jit`` only, where it
+    is ``lax.cond``; eagerly, ``lax.cond`` retraces both branches at every call, slower than
+    computing both. PyTorch: no; its ``ops.cond`` is a Python ``if`` that reads the flag back
+    to the host at every step (a device sync on GPU), so both values are computed and
+    ``ops.where`` selects.
+    """
     from keras import backend
 
-    return backend.backend() in ("tensorflow", "jax")
+    if backend.backend() == "tensorflow":
+        return True
+    if backend.backend() == "jax":
+        import jax
+
+        return isinstance(flag, jax.core.Tracer)
+    return False
 
 
 def debiased(average: Any, weight: Any, decay_product: Any) -> Any:
