@@ -45,7 +45,10 @@ class ExponentialMovingAverage(keras.callbacks.Callback):
     JAX and PyTorch. During ``fit`` the update runs inside the compiled train step. The
     averages, a step counter and the product of decays live in a small state object attached
     to the model: it is saved by ``model.save``, ``save_weights``, ``ModelCheckpoint`` and
-    ``BackupAndRestore``, and a new callback with the same ``name`` continues from it.
+    ``BackupAndRestore``, and a new callback with the same ``name`` continues from it. On a
+    :class:`keras_ema.EMAModel` the state is also recorded in the model's config, so
+    ``keras.saving.load_model`` alone restores it; on another model, ``attach`` the callback
+    and ``load_weights`` after ``load_model``.
 
     With ``step`` counting training steps (1 for the first) and ``t = step - start_step``:
     for ``t <= 0`` the average copies the weights; afterwards, every ``every_n_steps`` steps,

@@ -6,7 +6,8 @@ The state is a ``keras.metrics.Metric`` on purpose. A metric attached to a model
 ``model.weights``: ``get_weights``/``set_weights``, ``summary`` and parameter counts are
 unchanged. Keras' saving walks the model's attributes, so ``model.save``, ``save_weights``,
 ``ModelCheckpoint`` and ``BackupAndRestore`` write the state next to the weights, and reading
-them back restores it whenever the state is attached before the weights are read.
+them back restores it whenever the state exists before the weights are read: an
+:class:`keras_ema.EMAModel` recreates its states from its config, so ``load_model`` does.
 """
 
 from __future__ import annotations
