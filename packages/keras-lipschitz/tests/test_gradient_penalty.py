@@ -8,7 +8,9 @@ from keras_lipschitz import SpectralNormRegularizer, gradient_penalty, interpola
 
 
 def _critic():
-    critic = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="tanh"), keras.layers.Dense(1)])
+    critic = keras.Sequential(
+        [keras.Input((3,)), keras.layers.Dense(4, activation="tanh"), keras.layers.Dense(1)]
+    )
     rng = np.random.RandomState(5)  # same weights on every backend
     critic.set_weights([rng.uniform(-1.5, 1.5, w.shape).astype("float32") for w in critic.weights])
     return critic
@@ -33,8 +35,16 @@ def test_penalty_matches_finite_differences(kind):
     real = rng.standard_normal((6, 3)).astype("float32")
     fake = rng.standard_normal((6, 3)).astype("float32")
     target = 0.3  # below the critic's gradient norms, so the one-sided penalty is active
-    got = float(gradient_penalty(critic, real, fake, kind=kind, target=target,
-                                 seed_generator=keras.random.SeedGenerator(7)))
+    got = float(
+        gradient_penalty(
+            critic,
+            real,
+            fake,
+            kind=kind,
+            target=target,
+            seed_generator=keras.random.SeedGenerator(7),
+        )
+    )
     x_hat = keras.ops.convert_to_numpy(interpolate(real, fake, keras.random.SeedGenerator(7)))
     if kind == "wgan-gp":
         expected = np.mean((_fd_norms(critic, x_hat) - target) ** 2)
@@ -45,7 +55,9 @@ def test_penalty_matches_finite_differences(kind):
     elif kind == "r2":
         expected = np.mean(_fd_norms(critic, fake) ** 2)
     else:
-        expected = 0.5 * (np.mean(_fd_norms(critic, real) ** 6) + np.mean(_fd_norms(critic, fake) ** 6))
+        expected = 0.5 * (
+            np.mean(_fd_norms(critic, real) ** 6) + np.mean(_fd_norms(critic, fake) ** 6)
+        )
     assert expected > 1e-4
     np.testing.assert_allclose(got, expected, rtol=2e-3)
 
@@ -63,8 +75,14 @@ class _GPCritic(keras.Model):
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         fake = keras.ops.zeros_like(x)
-        return gradient_penalty(lambda t: self.critic(t, training=True), x, fake,
-                                kind="wgan-gp", target=1.0, seed_generator=self.seeds)
+        return gradient_penalty(
+            lambda t: self.critic(t, training=True),
+            x,
+            fake,
+            kind="wgan-gp",
+            target=1.0,
+            seed_generator=self.seeds,
+        )
 
 
 def test_penalty_is_differentiable_with_respect_to_weights_inside_fit():
@@ -101,8 +119,13 @@ def test_regularizer_value_and_misuse():
 
 def test_report_bound_and_gradient_norm():
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, use_bias=False),
-                              keras.layers.Dense(1, use_bias=False)])
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(3, use_bias=False),
+            keras.layers.Dense(1, use_bias=False),
+        ]
+    )
     w1, w2 = (keras.ops.convert_to_numpy(w) for w in model.weights)
     x = np.random.RandomState(1).standard_normal((5, 4)).astype("float32")
     report = lipschitz_report(model, x)

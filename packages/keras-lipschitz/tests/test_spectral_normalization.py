@@ -10,29 +10,52 @@ from keras_lipschitz import SpectralNormalization
 
 # (keras layer, input shape, torch module, kernel -> torch weight)
 TORCH_CASES = {
-    "dense": (lambda: keras.layers.Dense(5), (2, 7), lambda: torch.nn.Linear(7, 5),
-              lambda k: k.T),
-    "conv1d": (lambda: keras.layers.Conv1D(4, 3), (2, 9, 3), lambda: torch.nn.Conv1d(3, 4, 3),
-               lambda k: k.transpose(2, 1, 0)),
-    "conv2d": (lambda: keras.layers.Conv2D(4, 3), (2, 6, 6, 3), lambda: torch.nn.Conv2d(3, 4, 3),
-               lambda k: k.transpose(3, 2, 0, 1)),
-    "conv3d": (lambda: keras.layers.Conv3D(2, 2), (1, 4, 4, 4, 3), lambda: torch.nn.Conv3d(3, 2, 2),
-               lambda k: k.transpose(4, 3, 0, 1, 2)),
-    "conv2d-transpose": (lambda: keras.layers.Conv2DTranspose(4, 3), (2, 5, 5, 3),
-                         lambda: torch.nn.ConvTranspose2d(3, 4, 3),
-                         lambda k: k.transpose(3, 2, 0, 1)),
-    "depthwise2d": (lambda: keras.layers.DepthwiseConv2D(3, depth_multiplier=2), (2, 6, 6, 3),
-                    lambda: torch.nn.Conv2d(3, 6, 3, groups=3),
-                    lambda k: k.transpose(2, 3, 0, 1).reshape(6, 1, 3, 3)),
-    "embedding": (lambda: keras.layers.Embedding(11, 4), None, lambda: torch.nn.Embedding(11, 4),
-                  lambda k: k),
+    "dense": (lambda: keras.layers.Dense(5), (2, 7), lambda: torch.nn.Linear(7, 5), lambda k: k.T),
+    "conv1d": (
+        lambda: keras.layers.Conv1D(4, 3),
+        (2, 9, 3),
+        lambda: torch.nn.Conv1d(3, 4, 3),
+        lambda k: k.transpose(2, 1, 0),
+    ),
+    "conv2d": (
+        lambda: keras.layers.Conv2D(4, 3),
+        (2, 6, 6, 3),
+        lambda: torch.nn.Conv2d(3, 4, 3),
+        lambda k: k.transpose(3, 2, 0, 1),
+    ),
+    "conv3d": (
+        lambda: keras.layers.Conv3D(2, 2),
+        (1, 4, 4, 4, 3),
+        lambda: torch.nn.Conv3d(3, 2, 2),
+        lambda k: k.transpose(4, 3, 0, 1, 2),
+    ),
+    "conv2d-transpose": (
+        lambda: keras.layers.Conv2DTranspose(4, 3),
+        (2, 5, 5, 3),
+        lambda: torch.nn.ConvTranspose2d(3, 4, 3),
+        lambda k: k.transpose(3, 2, 0, 1),
+    ),
+    "depthwise2d": (
+        lambda: keras.layers.DepthwiseConv2D(3, depth_multiplier=2),
+        (2, 6, 6, 3),
+        lambda: torch.nn.Conv2d(3, 6, 3, groups=3),
+        lambda k: k.transpose(2, 3, 0, 1).reshape(6, 1, 3, 3),
+    ),
+    "embedding": (
+        lambda: keras.layers.Embedding(11, 4),
+        None,
+        lambda: torch.nn.Embedding(11, 4),
+        lambda k: k,
+    ),
 }
 
 
 def _call(layer, shape, training):
     if shape is None:
         return layer(np.arange(6).reshape(2, 3), training=training)
-    return layer(np.random.RandomState(0).standard_normal(shape).astype("float32"), training=training)
+    return layer(
+        np.random.RandomState(0).standard_normal(shape).astype("float32"), training=training
+    )
 
 
 @pytest.mark.parametrize("name", sorted(TORCH_CASES))
@@ -57,8 +80,12 @@ def test_reshaped_mode_matches_torch_spectral_norm(name):
     _call(layer, shape, training=True)
     got = to_torch(keras.ops.convert_to_numpy(layer.normalized_kernel()))
     np.testing.assert_allclose(got, expected, atol=1e-5, rtol=1e-5)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer.u), parametrization._u.numpy(), atol=1e-5)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer.v), parametrization._v.numpy(), atol=1e-5)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(layer.u), parametrization._u.numpy(), atol=1e-5
+    )
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(layer.v), parametrization._v.numpy(), atol=1e-5
+    )
 
 
 def _operator_matrix(conv, kernel, input_shape):
@@ -78,9 +105,18 @@ def _operator_matrix(conv, kernel, input_shape):
 OPERATOR_CASES = {
     "conv2d-same": (lambda: keras.layers.Conv2D(8, 3, padding="same"), (8, 8, 4)),
     "conv2d-stride2-valid": (lambda: keras.layers.Conv2D(3, 3, strides=2), (7, 7, 2)),
-    "conv2d-stride2-same": (lambda: keras.layers.Conv2D(3, 4, strides=2, padding="same"), (6, 6, 2)),
-    "conv2d-transpose-stride2": (lambda: keras.layers.Conv2DTranspose(3, 3, strides=2, padding="same"), (4, 4, 2)),
-    "depthwise2d": (lambda: keras.layers.DepthwiseConv2D(3, depth_multiplier=2, padding="same"), (5, 5, 2)),
+    "conv2d-stride2-same": (
+        lambda: keras.layers.Conv2D(3, 4, strides=2, padding="same"),
+        (6, 6, 2),
+    ),
+    "conv2d-transpose-stride2": (
+        lambda: keras.layers.Conv2DTranspose(3, 3, strides=2, padding="same"),
+        (4, 4, 2),
+    ),
+    "depthwise2d": (
+        lambda: keras.layers.DepthwiseConv2D(3, depth_multiplier=2, padding="same"),
+        (5, 5, 2),
+    ),
 }
 
 
@@ -96,7 +132,9 @@ def test_operator_mode_bounds_the_true_operator_norm(name):
 
 def test_keras_builtin_leaves_conv_operator_norm_above_one():
     keras.utils.set_random_seed(1)
-    builtin = keras.layers.SpectralNormalization(keras.layers.Conv2D(8, 3, padding="same"), power_iterations=30)
+    builtin = keras.layers.SpectralNormalization(
+        keras.layers.Conv2D(8, 3, padding="same"), power_iterations=30
+    )
     x = np.random.RandomState(0).standard_normal((2, 8, 8, 4)).astype("float32")
     builtin(x, training=True)
     matrix = _operator_matrix(builtin.layer, builtin.layer.kernel, (8, 8, 4))
@@ -121,8 +159,14 @@ def test_sigma_gradient_option_changes_the_training_gradient():
     results = []
     for sigma_gradient in (True, False):
         keras.utils.set_random_seed(3)
-        model = keras.Sequential([keras.Input((4,)), SpectralNormalization(
-            keras.layers.Dense(3, use_bias=False), sigma_gradient=sigma_gradient)])
+        model = keras.Sequential(
+            [
+                keras.Input((4,)),
+                SpectralNormalization(
+                    keras.layers.Dense(3, use_bias=False), sigma_gradient=sigma_gradient
+                ),
+            ]
+        )
         model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
         model.train_on_batch(np.ones((2, 4), "float32"), np.zeros((2, 3), "float32"))
         results.append(keras.ops.convert_to_numpy(model.layers[0].kernel_variable))
@@ -130,7 +174,12 @@ def test_sigma_gradient_option_changes_the_training_gradient():
 
 
 def test_saves_and_reloads_u_and_v(tmp_path):
-    model = keras.Sequential([keras.Input((5,)), SpectralNormalization(keras.layers.Dense(2), mode="operator", power_iterations=2)])
+    model = keras.Sequential(
+        [
+            keras.Input((5,)),
+            SpectralNormalization(keras.layers.Dense(2), mode="operator", power_iterations=2),
+        ]
+    )
     model.compile(optimizer="sgd", loss="mse")
     model.fit(np.ones((4, 5), "float32"), np.zeros((4, 2), "float32"), verbose=0)
     model.save(tmp_path / "m.keras")
@@ -146,7 +195,9 @@ def test_mixed_precision_keeps_float32_state():
         layer = SpectralNormalization(keras.layers.Conv2D(2, 3), mode="operator")
         y = layer(np.ones((1, 5, 5, 2), "float32"), training=True)
         assert y.dtype == "float16" or "float16" in str(y.dtype)
-        assert layer.u.dtype == "float32" and np.all(np.isfinite(keras.ops.convert_to_numpy(layer.u)))
+        assert layer.u.dtype == "float32" and np.all(
+            np.isfinite(keras.ops.convert_to_numpy(layer.u))
+        )
     finally:
         keras.config.set_dtype_policy("float32")
 
@@ -172,4 +223,24 @@ def test_bad_layers_and_shapes():
     with pytest.raises(ValueError, match="`layer` must have a `kernel`.*Dropout"):
         SpectralNormalization(keras.layers.Dropout(0.1))(np.ones((2, 3), "float32"))
     with pytest.raises(ValueError, match="`mode`='operator' needs the full input shape"):
-        SpectralNormalization(keras.layers.Conv2D(2, 3), mode="operator").build((None, None, None, 3))
+        SpectralNormalization(keras.layers.Conv2D(2, 3), mode="operator").build(
+            (None, None, None, 3)
+        )
+
+
+def test_sigma_ignores_the_length_of_stored_vectors():
+    """An EMA of all model variables averages u and v and shrinks them; sigma must not shrink."""
+    import keras
+    import numpy as np
+
+    from keras_lipschitz import SpectralNormalization
+
+    layer = SpectralNormalization(keras.layers.Dense(5))
+    layer.build((None, 7))
+    before = float(keras.ops.convert_to_numpy(layer.sigma()))
+    layer.u.assign(layer.u.value * 0.36)
+    layer.v.assign(layer.v.value * 0.5)
+    after = float(keras.ops.convert_to_numpy(layer.sigma()))
+    kernel = keras.ops.convert_to_numpy(layer.layer.kernel)
+    np.testing.assert_allclose(after, before, rtol=1e-6)
+    np.testing.assert_allclose(after, np.linalg.norm(kernel, 2), rtol=1e-3)

@@ -20,13 +20,21 @@ def _digits(image):
 
 def _cnn(wrap=None, regularizer=None):
     def conv(filters):
-        layer = keras.layers.Conv2D(filters, 3, padding="same", activation="relu",
-                                    kernel_regularizer=regularizer)
+        layer = keras.layers.Conv2D(
+            filters, 3, padding="same", activation="relu", kernel_regularizer=regularizer
+        )
         return wrap(layer) if wrap else layer
 
     dense = keras.layers.Dense(10, kernel_regularizer=regularizer)
-    return keras.Sequential([keras.Input((8, 8, 1)), conv(16), conv(16), keras.layers.Flatten(),
-                             wrap(dense) if wrap else dense])
+    return keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            conv(16),
+            conv(16),
+            keras.layers.Flatten(),
+            wrap(dense) if wrap else dense,
+        ]
+    )
 
 
 def _mlp(wrap=None, regularizer=None):
@@ -38,9 +46,11 @@ def _mlp(wrap=None, regularizer=None):
 
 
 def _compiled(model):
-    model.compile(optimizer=keras.optimizers.Adam(1e-3),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
     return model
 
 
@@ -68,9 +78,13 @@ class _Critic(keras.Model):
 
     def __init__(self, penalty):
         super().__init__(name="critic")
-        self.net = keras.Sequential([keras.layers.Dense(128, activation="relu"),
-                                     keras.layers.Dense(128, activation="relu"),
-                                     keras.layers.Dense(1)])
+        self.net = keras.Sequential(
+            [
+                keras.layers.Dense(128, activation="relu"),
+                keras.layers.Dense(128, activation="relu"),
+                keras.layers.Dense(1),
+            ]
+        )
         self.penalty = penalty
         self.seeds = keras.random.SeedGenerator(0)
 
@@ -81,8 +95,9 @@ class _Critic(keras.Model):
         fake = keras.ops.flip(x, axis=0) * 0.5
         loss = keras.ops.mean(self.net(fake)) - keras.ops.mean(y_pred)
         if self.penalty:
-            loss = loss + 10.0 * gradient_penalty(lambda t: self.net(t, training=True), x, fake,
-                                                  seed_generator=self.seeds)
+            loss = loss + 10.0 * gradient_penalty(
+                lambda t: self.net(t, training=True), x, fake, seed_generator=self.seeds
+            )
         return loss
 
 
@@ -107,7 +122,10 @@ def operator_norms():
     rows = []
     x = np.random.RandomState(0).standard_normal((2, 16, 16, 8)).astype("float32")
     for name, make in [
-        ("keras.layers.SpectralNormalization", lambda c: keras.layers.SpectralNormalization(c, power_iterations=30)),
+        (
+            "keras.layers.SpectralNormalization",
+            lambda c: keras.layers.SpectralNormalization(c, power_iterations=30),
+        ),
         ("keras_lipschitz reshaped", lambda c: SpectralNormalization(c, warmup_iterations=30)),
         ("keras_lipschitz operator", lambda c: SpectralNormalization(c, mode="operator")),
     ]:
@@ -116,8 +134,13 @@ def operator_norms():
         layer(x, training=True)
         model = keras.Sequential([keras.Input((16, 16, 8)), layer])
         sigma = lipschitz_report(model, x[:1]).rows[0]
-        rows.append({"normalization": name, "operator norm": round(sigma["sigma_operator"], 4),
-                     "reshaped-kernel norm": round(sigma["sigma_reshaped"], 4)})
+        rows.append(
+            {
+                "normalization": name,
+                "operator norm": round(sigma["sigma_operator"], 4),
+                "reshaped-kernel norm": round(sigma["sigma_reshaped"], 4),
+            }
+        )
     return rows
 
 
@@ -141,14 +164,21 @@ def generalization():
                 model = _compiled(build(**kwargs))
                 model.fit(x_train, y_train, epochs=30, batch_size=64, verbose=0)
                 accuracy = model.evaluate(x_test, y_test, verbose=0)[1]
-                noisy = x_test + np.random.RandomState(seed).normal(0, 0.1, x_test.shape).astype("float32")
+                noisy = x_test + np.random.RandomState(seed).normal(0, 0.1, x_test.shape).astype(
+                    "float32"
+                )
                 noisy_accuracy = model.evaluate(noisy, y_test, verbose=0)[1]
                 report = lipschitz_report(model, x_test[:64])
                 metrics.append([accuracy, noisy_accuracy, report.bound, report.gradient_norm_mean])
             mean = np.mean(metrics, axis=0)
-            rows.append({"model": arch, "constraint": variant, "test acc": round(mean[0], 4),
-                         "acc, noise 0.1": round(mean[1], 4), "Lipschitz bound": round(mean[2], 2),
-                         "grad norm": round(mean[3], 3)})
+            rows.append(
+                {
+                    "model": arch,
+                    "constraint": variant,
+                    "test acc": round(mean[0], 4),
+                    "acc, noise 0.1": round(mean[1], 4),
+                    "Lipschitz bound": round(mean[2], 2),
+                    "grad norm": round(mean[3], 3),
+                }
+            )
     return rows
-
-

@@ -33,7 +33,10 @@ def build_dense_sn():
             SpectralNormalization(keras.layers.Dense(1), power_iterations=2, name="sn_out"),
         ]
     )
-    model.compile(optimizer=keras.optimizers.Adam(0.01), loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.01),
+        loss=keras.losses.BinaryCrossentropy(from_logits=True),
+    )
     return model
 
 
@@ -58,7 +61,10 @@ def build_conv_operator_sn():
             keras.layers.Dense(1),
         ]
     )
-    model.compile(optimizer=keras.optimizers.Adam(0.01), loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.01),
+        loss=keras.losses.BinaryCrossentropy(from_logits=True),
+    )
     return model
 
 
@@ -71,7 +77,10 @@ def build_regularized():
             keras.layers.Dense(1, kernel_regularizer=regularizer),
         ]
     )
-    model.compile(optimizer=keras.optimizers.Adam(0.01), loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.01),
+        loss=keras.losses.BinaryCrossentropy(from_logits=True),
+    )
     return model
 
 
@@ -91,9 +100,17 @@ def dense_case():
         make_data=dense_data,
         plugin_state=_plugin_state,
         misuses=[
-            Misuse("power_iterations", lambda: SpectralNormalization(keras.layers.Dense(2), power_iterations=0), description="power_iterations < 1"),
+            Misuse(
+                "power_iterations",
+                lambda: SpectralNormalization(keras.layers.Dense(2), power_iterations=0),
+                description="power_iterations < 1",
+            ),
             Misuse("layer", _wrap_dropout, description="wrapped layer has no kernel"),
-            Misuse("mode", lambda: SpectralNormalization(keras.layers.Dense(2), mode="svd"), description="unknown mode"),
+            Misuse(
+                "mode",
+                lambda: SpectralNormalization(keras.layers.Dense(2), mode="svd"),
+                description="unknown mode",
+            ),
         ],
         epochs=3,
     )
@@ -106,8 +123,14 @@ def conv_operator_case():
         make_data=conv_data,
         plugin_state=_plugin_state,
         misuses=[
-            Misuse("mode", _operator_unknown_shape, description="operator mode, unknown input shape"),
-            Misuse("eps", lambda: SpectralNormalization(keras.layers.Conv2D(2, 3), eps=0.0), description="eps <= 0"),
+            Misuse(
+                "mode", _operator_unknown_shape, description="operator mode, unknown input shape"
+            ),
+            Misuse(
+                "eps",
+                lambda: SpectralNormalization(keras.layers.Conv2D(2, 3), eps=0.0),
+                description="eps <= 0",
+            ),
         ],
         epochs=3,
     )
@@ -119,8 +142,14 @@ def regularizer_case():
         build_model=build_regularized,
         make_data=dense_data,
         misuses=[
-            Misuse("strength", lambda: SpectralNormRegularizer(-1.0), description="negative strength"),
-            Misuse("power_iterations", lambda: SpectralNormRegularizer(0.1, power_iterations=0), description="power_iterations < 1"),
+            Misuse(
+                "strength", lambda: SpectralNormRegularizer(-1.0), description="negative strength"
+            ),
+            Misuse(
+                "power_iterations",
+                lambda: SpectralNormRegularizer(0.1, power_iterations=0),
+                description="power_iterations < 1",
+            ),
         ],
         epochs=3,
     )

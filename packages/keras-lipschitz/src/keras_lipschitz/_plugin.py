@@ -51,14 +51,34 @@ def bench_cases():
     from keras_lipschitz import _bench
 
     return [
-        BenchCase("sn-reshaped-step", "digits CNN train step: SN (reshaped) vs unconstrained",
-                  baseline=_bench.plain_step, candidate=_bench.sn_reshaped_step, max_ratio=1.15),
-        BenchCase("sn-operator-step", "digits CNN train step: SN (operator) vs unconstrained",
-                  baseline=_bench.plain_step, candidate=_bench.sn_operator_step),
-        BenchCase("gp-step", "digits critic step: WGAN loss + WGAN-GP vs WGAN loss",
-                  baseline=_bench.critic_step, candidate=_bench.critic_gp_step, max_ratio=3.0),
-        BenchCase("conv-operator-norm", "true operator norm of Conv2D(16,3,same) on 16x16x8",
-                  measure=_bench.operator_norms),
-        BenchCase("digits-generalization", "digits MLP/CNN, 3 seeds: none vs SN-reg vs SN",
-                  measure=_bench.generalization),
+        BenchCase(
+            "sn-reshaped-step",
+            "digits CNN train step: SN (reshaped) vs unconstrained",
+            baseline=_bench.plain_step,
+            candidate=_bench.sn_reshaped_step,
+            max_ratio=1.15,
+        ),
+        BenchCase(
+            "sn-operator-step",
+            "digits CNN train step: SN (operator) vs unconstrained",
+            baseline=_bench.plain_step,
+            candidate=_bench.sn_operator_step,
+        ),
+        BenchCase(
+            "gp-step",
+            "digits critic step: WGAN loss + WGAN-GP vs WGAN loss",
+            baseline=_bench.critic_step,
+            candidate=_bench.critic_gp_step,
+            max_ratio=3.0,
+        ),
+        BenchCase(
+            "conv-operator-norm",
+            "true operator norm of Conv2D(16,3,same) on 16x16x8",
+            measure=_bench.operator_norms,
+        ),
+        BenchCase(
+            "digits-generalization",
+            "digits MLP/CNN, 3 seeds: none vs SN-reg vs SN",
+            measure=_bench.generalization,
+        ),
     ]

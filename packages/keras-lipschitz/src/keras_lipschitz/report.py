@@ -108,8 +108,13 @@ def _batchnorm_row(layer):
     if layer.scale:
         scale = scale * ops.convert_to_numpy(layer.gamma)
     sigma = float(np.max(np.abs(scale)))
-    return {"layer": layer.name, "type": "BatchNormalization", "sigma_reshaped": sigma,
-            "sigma_operator": sigma, "sigma": sigma}
+    return {
+        "layer": layer.name,
+        "type": "BatchNormalization",
+        "sigma_reshaped": sigma,
+        "sigma_operator": sigma,
+        "sigma": sigma,
+    }
 
 
 def lipschitz_report(model, x):

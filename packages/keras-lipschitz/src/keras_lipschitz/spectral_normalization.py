@@ -88,7 +88,9 @@ class SpectralNormalization(keras.layers.Wrapper):
         if not isinstance(eps, (int, float)) or not eps > 0:
             raise ValueError(f"`eps` must be a number > 0. Received: eps={eps!r}")
         if not isinstance(sigma_gradient, bool):
-            raise TypeError(f"`sigma_gradient` must be a bool. Received: sigma_gradient={sigma_gradient!r}")
+            raise TypeError(
+                f"`sigma_gradient` must be a bool. Received: sigma_gradient={sigma_gradient!r}"
+            )
         super().__init__(layer, **kwargs)
         self.power_iterations = power_iterations
         self.mode = mode
@@ -121,12 +123,22 @@ class SpectralNormalization(keras.layers.Wrapper):
             rows = self._layout[1]
             u_shape, v_shape = (rows,), (_linear_maps.numel(kernel.shape) // rows,)
         self.u = self.add_weight(
-            name="u", shape=u_shape, initializer="random_normal", trainable=False,
-            dtype=self.layer.variable_dtype, autocast=False, aggregation="only_first_replica",
+            name="u",
+            shape=u_shape,
+            initializer="random_normal",
+            trainable=False,
+            dtype=self.layer.variable_dtype,
+            autocast=False,
+            aggregation="only_first_replica",
         )
         self.v = self.add_weight(
-            name="v", shape=v_shape, initializer="random_normal", trainable=False,
-            dtype=self.layer.variable_dtype, autocast=False, aggregation="only_first_replica",
+            name="v",
+            shape=v_shape,
+            initializer="random_normal",
+            trainable=False,
+            dtype=self.layer.variable_dtype,
+            autocast=False,
+            aggregation="only_first_replica",
         )
         warmup = self.warmup_iterations
         if warmup is None:
@@ -176,7 +188,11 @@ class SpectralNormalization(keras.layers.Wrapper):
         return u, v
 
     def _sigma(self, kernel, u, v):
-        sigma = ops.sum(ops.stop_gradient(u) * self._apply(kernel, ops.stop_gradient(v)))
+        # Re-normalise: stored vectors need not be unit length when something else wrote them
+        # (an EMA of the weights averages u and v too, shrinking them and so sigma).
+        u = _linear_maps.normalize(ops.stop_gradient(u), self.eps)
+        v = _linear_maps.normalize(ops.stop_gradient(v), self.eps)
+        sigma = ops.sum(u * self._apply(kernel, v))
         sigma = ops.maximum(sigma, self.eps)
         return sigma if self.sigma_gradient else ops.stop_gradient(sigma)
 
