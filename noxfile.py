@@ -59,11 +59,12 @@ def tests(session: nox.Session) -> None:
     """Unit tests of the harness and every plugin, then conformance, on each backend."""
     install_everything(session)
     test_dirs = ["harness/tests", *[f"{p}/tests" for p in PACKAGES]]
-    session.log("==== doctests (every public docstring example) ====")
+    session.log("==== doctests (every public docstring example) and the host-app example ====")
     session.run(
         "python",
         "-m",
         "pytest",
+        "examples/host-app/tests",
         "--doctest-modules",
         "harness/src",
         *[f"{p}/src" for p in PACKAGES],
