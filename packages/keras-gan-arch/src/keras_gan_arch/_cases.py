@@ -189,6 +189,8 @@ def cases():
             unconditional_data,
             plugin_state=seed_state,
             skip=_skips(),
+            # XLA vs eager rounding, amplified by Adam and power iteration over 8 steps
+            atol=2e-3,
             epochs=4,
             misuses=_misuses_compile(build_upsample, loss="wgan-gp")
             + _misuses_compile(build_upsample, n_critic=0),
@@ -199,6 +201,8 @@ def cases():
             unconditional_data,
             plugin_state=seed_state,
             skip=_skips(),
+            # XLA vs eager rounding, amplified by Adam and power iteration over 8 steps
+            atol=2e-3,
             epochs=4,
             misuses=_misuses_generators(),
         ),
