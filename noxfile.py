@@ -21,7 +21,7 @@ BACKENDS = ("tensorflow", "jax", "torch")
 # CPU builds only: plain `torch` would pull several GB of CUDA wheels.
 BACKEND_REQUIREMENTS = ["tensorflow-cpu==2.21.0", "jax[cpu]==0.10.2", "torch==2.13.0+cpu"]
 RUNTIME = ["keras==3.15.1", "scikit-learn>=1.4", "matplotlib>=3.8"]
-TEST_TOOLS = ["pytest>=8", "pytest-timeout>=2.3"]
+TEST_TOOLS = ["pytest>=8", "pytest-timeout>=2.3", "pytest-xdist>=3.5"]
 DOCS_REQUIREMENTS = [
     "mkdocs==1.6.1",
     "mkdocs-material==9.8.1",
@@ -36,6 +36,7 @@ REQUIRED_METADATA = (
     "Requires-Python",
     "Project-URL",
 )
+PARALLEL = ["-n", "2", "--dist", "loadfile"]
 QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
 
 
@@ -77,7 +78,8 @@ def tests(session: nox.Session) -> None:
     for backend in backends(session):
         env = {**QUIET_ENV, "KERAS_BACKEND": backend}
         session.log(f"==== unit tests on {backend} ====")
-        session.run("python", "-m", "pytest", *test_dirs, "--timeout=900", env=env)
+        # two workers: the 2-core CI machine is mostly idle while one interpreter dispatches ops
+        session.run("python", "-m", "pytest", *test_dirs, *PARALLEL, "--timeout=900", env=env)
         session.log(f"==== conformance on {backend} ====")
         session.run(
             "python",
@@ -88,6 +90,10 @@ def tests(session: nox.Session) -> None:
             "-p",
             "no:cacheprovider",
             "--timeout=1800",
+            "-n",
+            "2",
+            "--dist",
+            "loadgroup",
             f"--conformance-json=.conformance/{backend}.json",
             env=env,
         )

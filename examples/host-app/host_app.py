@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 from capabilities import Found, find_capabilities, registered_names, short_name
+
 from keras_plugin_harness import Plugins, discover
 
 BATCH_SIZE = 64

@@ -6,6 +6,7 @@ import sys
 
 import keras
 import pytest
+
 from harness_support import FIXTURES
 from keras_plugin_harness import BenchCase, bench, report
 

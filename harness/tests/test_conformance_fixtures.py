@@ -10,6 +10,7 @@ from pathlib import Path
 
 import keras
 import pytest
+
 from harness_support import fixture_env
 from keras_plugin_harness import CHECKS
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from harness_support import FIXTURES, fixture_env, run_python
 from keras_plugin_harness import ComponentConflictError, PluginInfo, discover
 

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
 from harness_support import FIXTURES, fixture_env, run_python
 
 
@@ -14,6 +15,7 @@ def test_fresh_process_loads_plugin_model_through_discovery_alone(
 ) -> None:
     sys.path.insert(0, str(FIXTURES))
     import keras
+
     from kph_fixtures.cases import build, make_data
     from kph_fixtures.layers import Scale
 

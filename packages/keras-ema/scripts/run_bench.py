@@ -27,8 +27,11 @@ def timing(baseline, candidate, steps, blocks):
                 step()
             times.append((time.perf_counter() - start) / steps)
     b, c = statistics.median(times_base), statistics.median(times_cand)
-    return {"baseline_ms": round(b * 1e3, 3), "candidate_ms": round(c * 1e3, 3),
-            "ratio": round(c / b, 3)}
+    return {
+        "baseline_ms": round(b * 1e3, 3),
+        "candidate_ms": round(c * 1e3, 3),
+        "ratio": round(c / b, 3),
+    }
 
 
 def main(kinds):

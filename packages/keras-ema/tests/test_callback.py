@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 from reference import reference_ema
 
-from keras_ema import ExponentialMovingAverage
-from keras_ema import _cases
+from keras_ema import ExponentialMovingAverage, _cases
 
 
 @keras.saving.register_keras_serializable(package="keras_ema_tests")
@@ -23,13 +22,15 @@ class CountCalls(keras.layers.Layer):
 
 
 def small_model():
-    model = keras.Sequential([
-        keras.Input((4,)),
-        keras.layers.Dense(6, activation="tanh"),
-        keras.layers.BatchNormalization(),
-        CountCalls(),
-        keras.layers.Dense(1),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(6, activation="tanh"),
+            keras.layers.BatchNormalization(),
+            CountCalls(),
+            keras.layers.Dense(1),
+        ]
+    )
     model.compile(keras.optimizers.SGD(0.05, momentum=0.9), "mse")
     return model
 
@@ -92,8 +93,12 @@ def test_plain_api_update_matches_reference():
     initial = [keras.ops.convert_to_numpy(v.value) for v in ema.variables]
     sequence = []
     for _ in range(50):
-        values = [rng.normal(size=v.shape).astype(v.dtype) if "float" in str(v.dtype)
-                  else np.asarray(rng.integers(0, 9), v.dtype) for v in ema.variables]
+        values = [
+            rng.normal(size=v.shape).astype(v.dtype)
+            if "float" in str(v.dtype)
+            else np.asarray(rng.integers(0, 9), v.dtype)
+            for v in ema.variables
+        ]
         for variable, value in zip(ema.variables, values):
             variable.assign(value)
         ema.update()
@@ -193,9 +198,15 @@ def test_api_before_attach_names_model():
         ExponentialMovingAverage().average_weights()
 
 
-@pytest.mark.parametrize("argument, value", [
-    ("decay", True), ("zero_debias", 1), ("every_n_steps", 1.5), ("name", "not valid"),
-])
+@pytest.mark.parametrize(
+    "argument, value",
+    [
+        ("decay", True),
+        ("zero_debias", 1),
+        ("every_n_steps", 1.5),
+        ("name", "not valid"),
+    ],
+)
 def test_type_errors_name_the_argument(argument, value):
     with pytest.raises((TypeError, ValueError), match=f"`{argument}`.*Received: {argument}="):
         ExponentialMovingAverage(**{argument: value})

@@ -39,8 +39,10 @@ def run_recurrence(initial, sequence, schedule):
         )
     out = [ops.convert_to_numpy(a) for a in averages]
     if zero_debias:
-        out = [recurrence.debiased(a, w, ops.convert_to_numpy(product))
-               for a, w in zip(out, sequence[-1])]
+        out = [
+            recurrence.debiased(a, w, ops.convert_to_numpy(product))
+            for a, w in zip(out, sequence[-1])
+        ]
     return out, int(ops.convert_to_numpy(step))
 
 
@@ -48,8 +50,9 @@ def run_recurrence(initial, sequence, schedule):
 def test_fifty_steps_match_numpy_reference(schedule):
     rng = np.random.default_rng(3)
     initial = [rng.normal(size=(3, 4)).astype("float32"), np.array(5, "int32")]
-    sequence = [[rng.normal(size=(3, 4)).astype("float32"), np.array(5 + k, "int32")]
-                for k in range(1, 51)]
+    sequence = [
+        [rng.normal(size=(3, 4)).astype("float32"), np.array(5 + k, "int32")] for k in range(1, 51)
+    ]
     got, step = run_recurrence(initial, sequence, schedule)
     want = reference_ema(initial, sequence, **schedule)
     assert step == 50
@@ -59,19 +62,27 @@ def test_fifty_steps_match_numpy_reference(schedule):
 
 def test_worked_by_hand():
     # decay 0.5: 0 -> (0.5*0 + 0.5*2) = 1 -> (0.5*1 + 0.5*4) = 2.5
-    got, _ = run_recurrence([np.zeros(2, "float32")],
-                            [[np.full(2, 2.0, "float32")], [np.full(2, 4.0, "float32")]],
-                            dict(decay=0.5))
+    got, _ = run_recurrence(
+        [np.zeros(2, "float32")],
+        [[np.full(2, 2.0, "float32")], [np.full(2, 4.0, "float32")]],
+        dict(decay=0.5),
+    )
     np.testing.assert_allclose(got[0], [2.5, 2.5], atol=1e-7)
     # zero debias with a constant weight returns the weight exactly
-    got, _ = run_recurrence([np.zeros(1, "float32")], [[np.ones(1, "float32")]] * 3,
-                            dict(decay=0.9, zero_debias=True))
+    got, _ = run_recurrence(
+        [np.zeros(1, "float32")], [[np.ones(1, "float32")]] * 3, dict(decay=0.9, zero_debias=True)
+    )
     np.testing.assert_allclose(got[0], [1.0], atol=1e-6)
 
 
 @pytest.mark.parametrize("warmup", [None, "ratio", "power"])
 def test_scheduled_decay_matches_reference(warmup):
     for step in [1, 2, 5, 10, 100, 10_000]:
-        got = float(ops.convert_to_numpy(recurrence.scheduled_decay(
-            ops.convert_to_tensor(step), decay=0.999, start_step=1, warmup=warmup)))
+        got = float(
+            ops.convert_to_numpy(
+                recurrence.scheduled_decay(
+                    ops.convert_to_tensor(step), decay=0.999, start_step=1, warmup=warmup
+                )
+            )
+        )
         assert got == pytest.approx(reference_decay(step, 0.999, 1, warmup), abs=1e-6)

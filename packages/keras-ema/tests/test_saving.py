@@ -14,10 +14,14 @@ from keras_ema import EMAModel, ExponentialMovingAverage
 
 def model_and_data():
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([
-        keras.Input((4,)), keras.layers.Dense(6, activation="tanh"),
-        keras.layers.BatchNormalization(), keras.layers.Dense(1),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(6, activation="tanh"),
+            keras.layers.BatchNormalization(),
+            keras.layers.Dense(1),
+        ]
+    )
     model.compile(keras.optimizers.Adam(0.01), "mse")
     rng = np.random.default_rng(0)
     x = rng.normal(size=(32, 4)).astype("float32")
@@ -75,8 +79,13 @@ def test_load_model_in_a_fresh_process(tmp_path):
     saved = {"step": wrapped_ema.step, "averages": wrapped_ema.average_weights()}
 
     paths = [str(tmp_path / n) for n in ("plain.keras", "wrapped.keras", "data.npz")]
-    out = subprocess.run([sys.executable, "-c", FRESH_PROCESS, *paths], capture_output=True,
-                         text=True, env=dict(os.environ), timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", FRESH_PROCESS, *paths],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     reloaded = json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -98,14 +107,21 @@ def test_ema_model_records_its_states_in_the_config():
     wrapped, x, y = wrapped_model_and_data()
     assert wrapped.get_config()["states"] == []
     last = wrapped.inner.layers[-1].name  # a sub-layer of the wrapped model
-    wrapped.fit(x, y, batch_size=8, epochs=1, verbose=0,
-                callbacks=[ema(), ExponentialMovingAverage(name="slow", target=last,
-                                                           include_non_trainable=False)])
+    wrapped.fit(
+        x,
+        y,
+        batch_size=8,
+        epochs=1,
+        verbose=0,
+        callbacks=[
+            ema(),
+            ExponentialMovingAverage(name="slow", target=last, include_non_trainable=False),
+        ],
+    )
     states = wrapped.get_config()["states"]
     assert states == [
         {"name": "ema", "target": None, "include_non_trainable": True, "zero_debias": True},
-        {"name": "slow", "target": last, "include_non_trainable": False,
-         "zero_debias": False},
+        {"name": "slow", "target": last, "include_non_trainable": False, "zero_debias": False},
     ]
     clone = EMAModel.from_config(json.loads(json.dumps(wrapped.get_config())))
     # same variable sets as the original: 8 (Dense 2, BN 4 with moving stats, Dense 2) and 2
@@ -124,8 +140,7 @@ def _state(model, name):
     [
         (lambda: EMAModel("not a model"), TypeError, "`model`"),
         (lambda: EMAModel(keras.layers.Dense(1), states={"name": "ema"}), TypeError, "`states`"),
-        (lambda: EMAModel(keras.layers.Dense(1), states=[{"name": "ema"}]), ValueError,
-         "`states`"),
+        (lambda: EMAModel(keras.layers.Dense(1), states=[{"name": "ema"}]), ValueError, "`states`"),
     ],
 )
 def test_ema_model_misuse_names_the_argument(call, error, argument):
@@ -151,13 +166,27 @@ def test_interrupted_training_resumes_to_the_same_averages(tmp_path):
     backup = str(tmp_path / "backup")
     model, x, y = model_and_data()
     with pytest.raises(RuntimeError, match="interrupted"):
-        model.fit(x, y, batch_size=8, epochs=4, shuffle=False, verbose=0,
-                  callbacks=[ema(), keras.callbacks.BackupAndRestore(backup), StopAt(2)])
+        model.fit(
+            x,
+            y,
+            batch_size=8,
+            epochs=4,
+            shuffle=False,
+            verbose=0,
+            callbacks=[ema(), keras.callbacks.BackupAndRestore(backup), StopAt(2)],
+        )
     # A new process would rebuild the model: do the same with a fresh model and fresh callbacks.
     model, x, y = model_and_data()
     resumed = ema()
-    model.fit(x, y, batch_size=8, epochs=4, shuffle=False, verbose=0,
-              callbacks=[resumed, keras.callbacks.BackupAndRestore(backup)])
+    model.fit(
+        x,
+        y,
+        batch_size=8,
+        epochs=4,
+        shuffle=False,
+        verbose=0,
+        callbacks=[resumed, keras.callbacks.BackupAndRestore(backup)],
+    )
     assert resumed.step == uninterrupted.step == 16
     for got, want in zip(resumed.average_weights(), uninterrupted.average_weights()):
         np.testing.assert_allclose(got, want, atol=1e-6)
@@ -167,13 +196,20 @@ def test_model_checkpoint_saves_averages_when_asked(tmp_path):
     model, x, y = model_and_data()
     callback = ExponentialMovingAverage(decay=0.8, save_averages=True)
     path = str(tmp_path / "best.weights.h5")
-    model.fit(x, y, batch_size=8, epochs=2, verbose=0,
-              callbacks=[callback, keras.callbacks.ModelCheckpoint(path, save_weights_only=True)])
+    model.fit(
+        x,
+        y,
+        batch_size=8,
+        epochs=2,
+        verbose=0,
+        callbacks=[callback, keras.callbacks.ModelCheckpoint(path, save_weights_only=True)],
+    )
     fresh, _, _ = model_and_data()
     fresh.load_weights(path)
     in_file = ExponentialMovingAverage().attach(fresh).variables  # same order as callback's
-    for got, want in zip([keras.ops.convert_to_numpy(v.value) for v in in_file],
-                         callback.average_weights()):
+    for got, want in zip(
+        [keras.ops.convert_to_numpy(v.value) for v in in_file], callback.average_weights()
+    ):
         np.testing.assert_allclose(got, want, atol=1e-7)
     # and training ends with the raw weights in the model
     raw = [keras.ops.convert_to_numpy(v.value) for v in callback.variables]
@@ -182,8 +218,14 @@ def test_model_checkpoint_saves_averages_when_asked(tmp_path):
 
 def test_state_of_other_variables_is_refused_on_load(tmp_path):
     model, x, y = model_and_data()
-    model.fit(x, y, batch_size=8, epochs=1, verbose=0,
-              callbacks=[ExponentialMovingAverage(include_non_trainable=True)])
+    model.fit(
+        x,
+        y,
+        batch_size=8,
+        epochs=1,
+        verbose=0,
+        callbacks=[ExponentialMovingAverage(include_non_trainable=True)],
+    )
     path = str(tmp_path / "w.weights.h5")
     model.save_weights(path)
     other, _, _ = model_and_data()

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 from keras.ops import convert_to_numpy
+
 from keras_gan_arch import (
     dcgan_discriminator,
     dcgan_generator,

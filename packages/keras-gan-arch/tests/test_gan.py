@@ -3,6 +3,7 @@ import os
 import keras
 import numpy as np
 import pytest
+
 from keras_gan_arch import (
     GAN,
     dcgan_discriminator,

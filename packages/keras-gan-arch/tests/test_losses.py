@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+
 from keras_gan_arch import LOSSES, discriminator_loss, generator_loss
 
 REAL = np.array([2.0, -0.5, 0.3])

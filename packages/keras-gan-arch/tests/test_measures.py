@@ -2,6 +2,7 @@ import os
 
 import numpy as np
 import pytest
+
 from keras_gan_arch.checkerboard import checkerboard_score, high_frequency_share
 from keras_gan_arch.digits_fid import (
     density_coverage,
@@ -75,6 +76,7 @@ def test_png_round_trip(tmp_path):
 
 def test_sample_grid_callback_writes_png(tmp_path):
     import keras
+
     from keras_gan_arch import GAN, dcgan_discriminator, dcgan_generator
 
     gan = GAN(dcgan_generator((8, 8, 1), 4, 4, 2), dcgan_discriminator((8, 8, 1), 4), seed=0)

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 from keras import ops
+
 from keras_layerlr import LayerLR
 
 ATOL = 1e-6

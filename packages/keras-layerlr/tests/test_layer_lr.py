@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 from keras import ops
+
 from keras_layerlr import LayerLR, clip_by_value, layerwise_lr_decay, lr_table
 
 

@@ -1,10 +1,11 @@
 """Gradient transforms against numpy references, and their routing inside LayerLR."""
 
 import keras
-import keras_layerlr as llr
 import numpy as np
 import pytest
 from keras import ops
+
+import keras_layerlr as llr
 
 RNG = np.random.default_rng(0)
 G = RNG.normal(size=(3, 2, 4)).astype("float32")

@@ -218,9 +218,9 @@ def test_bad_arguments(kwargs, error, match):
 
 
 def test_bad_layers_and_shapes():
-    with pytest.raises(TypeError, match="`layer` must be a keras.layers.Layer"):
+    with pytest.raises(TypeError, match=r"`layer` must be a keras\.layers\.Layer"):
         SpectralNormalization("dense")
-    with pytest.raises(ValueError, match="`layer` must have a `kernel`.*Dropout"):
+    with pytest.raises(ValueError, match=r"`layer` must have a `kernel`.*Dropout"):
         SpectralNormalization(keras.layers.Dropout(0.1))(np.ones((2, 3), "float32"))
     with pytest.raises(ValueError, match="`mode`='operator' needs the full input shape"):
         SpectralNormalization(keras.layers.Conv2D(2, 3), mode="operator").build(

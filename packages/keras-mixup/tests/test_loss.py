@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+
 from keras_mixup import Mixup, MixupLoss
 
 

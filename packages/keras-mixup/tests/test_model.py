@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+
 from keras_mixup import (
     CutMix,
     ManifoldMixup,
@@ -21,8 +22,13 @@ Y = (np.arange(21) % 3).astype("int32")
 
 def mlp(seed=0):
     keras.utils.set_random_seed(seed)
-    return keras.Sequential([keras.Input((5,)), keras.layers.Dense(8, activation="relu"),
-                             keras.layers.Dense(3, activation="softmax")])
+    return keras.Sequential(
+        [
+            keras.Input((5,)),
+            keras.layers.Dense(8, activation="relu"),
+            keras.layers.Dense(3, activation="softmax"),
+        ]
+    )
 
 
 def weights(model):
@@ -53,8 +59,10 @@ def test_mixing_changes_training_but_not_evaluate_or_predict():
 
 
 def test_zero_sample_weights_leave_the_weights_alone():
-    for labels, loss in ((Y, "sparse_categorical_crossentropy"),
-                         (np.eye(3, dtype="float32")[Y], "categorical_crossentropy")):
+    for labels, loss in (
+        (Y, "sparse_categorical_crossentropy"),
+        (np.eye(3, dtype="float32")[Y], "categorical_crossentropy"),
+    ):
         model = MixupModel(mlp(), Mixup(alpha=1.0, mode="elem", seed=3))
         model.compile("sgd", loss)
         before = weights(model)
@@ -65,8 +73,14 @@ def test_zero_sample_weights_leave_the_weights_alone():
 
 def test_cutmix_cnn_trains_with_odd_batches():
     keras.utils.set_random_seed(0)
-    inner = keras.Sequential([keras.Input((6, 6, 1)), keras.layers.Conv2D(4, 3),
-                              keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax")])
+    inner = keras.Sequential(
+        [
+            keras.Input((6, 6, 1)),
+            keras.layers.Conv2D(4, 3),
+            keras.layers.Flatten(),
+            keras.layers.Dense(2, activation="softmax"),
+        ]
+    )
     model = MixupModel(inner, CutMix(mode="pair", seed=4))
     model.compile("adam", "sparse_categorical_crossentropy")
     x = np.random.default_rng(1).normal(size=(11, 6, 6, 1)).astype("float32")
@@ -77,8 +91,10 @@ def test_cutmix_cnn_trains_with_odd_batches():
 def test_manifold_layer_mixes_only_when_chosen():
     layer = ManifoldMixup()
     h = np.arange(8, dtype="float32").reshape(4, 2)
-    params = {"index": np.array([1, 0, 3, 2], "int32"), "lam_x": np.array([0.5, 0.5, 1.0, 0.25],
-                                                                         "float32")}
+    params = {
+        "index": np.array([1, 0, 3, 2], "int32"),
+        "lam_x": np.array([0.5, 0.5, 1.0, 0.25], "float32"),
+    }
     lam = params["lam_x"][:, None]
     for choice, expected in ((1, lam * h + (1 - lam) * h[params["index"]]), (2, h)):
         _context.set_active({"params": params, "choice": choice, "positions": {id(layer): 1}})
@@ -92,8 +108,14 @@ def test_manifold_layer_mixes_only_when_chosen():
 
 def test_manifold_mixup_model_trains_and_predicts_plainly():
     keras.utils.set_random_seed(0)
-    inner = keras.Sequential([keras.Input((5,)), keras.layers.Dense(8, activation="relu"),
-                              ManifoldMixup(), keras.layers.Dense(3, activation="softmax")])
+    inner = keras.Sequential(
+        [
+            keras.Input((5,)),
+            keras.layers.Dense(8, activation="relu"),
+            ManifoldMixup(),
+            keras.layers.Dense(3, activation="softmax"),
+        ]
+    )
     model = MixupModel(inner, Mixup(alpha=2.0, seed=5), mix_input=False)
     model.compile("adam", "sparse_categorical_crossentropy")
     history = model.fit(X, Y, batch_size=7, epochs=2, verbose=0)
@@ -134,7 +156,7 @@ def test_tf_data_pipeline_on_every_backend():
 
 
 def test_py_dataset_is_order_independent_with_a_seed():
-    batches = [(X[i:i + 7], Y[i:i + 7]) for i in range(0, 21, 7)]
+    batches = [(X[i : i + 7], Y[i : i + 7]) for i in range(0, 21, 7)]
     data = MixupDataset(batches, Mixup(alpha=1.0, seed=0), seed=9)
     forward = [data[i] for i in range(3)]
     backward = [data[i] for i in reversed(range(3))][::-1]
@@ -162,8 +184,10 @@ def test_save_and_reload_keeps_the_random_state(tmp_path):
     model.save(tmp_path / "m.keras")
     loaded = keras.saving.load_model(tmp_path / "m.keras")
     assert int(keras.ops.convert_to_numpy(loaded.mixer.step)) == 3
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(loaded.mixer.generator.state),
-                                  keras.ops.convert_to_numpy(model.mixer.generator.state))
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(loaded.mixer.generator.state),
+        keras.ops.convert_to_numpy(model.mixer.generator.state),
+    )
     for m in (model, loaded):
         m.fit(X, Y, batch_size=7, epochs=1, shuffle=False, verbose=0)
     for a, b in zip(weights(model), weights(loaded), strict=False):

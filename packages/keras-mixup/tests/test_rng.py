@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+
 from keras_mixup import _rng, _sampling
 
 

@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+
 from keras_mixup import CutMix, Mixup, SamplePairing, _sampling
 
 ATOL = 1e-6
@@ -18,8 +19,10 @@ def draw(mixer, x, seed=None):
 
 def test_mix_inputs_matches_hand_computed_values():
     x = np.array([[0.0, 10.0], [2.0, 20.0], [4.0, 40.0]], "float32")
-    params = {"index": np.array([1, 2, 0], "int32"),
-              "weight": np.array([[0.25], [1.0], [0.5]], "float32")}
+    params = {
+        "index": np.array([1, 2, 0], "int32"),
+        "weight": np.array([[0.25], [1.0], [0.5]], "float32"),
+    }
     mixed = _sampling.mix_inputs(_sampling.ops_backend(), keras.ops.convert_to_tensor(x), params)
     # row 0: 0.25 * [0, 10] + 0.75 * [2, 20] = [1.5, 17.5]
     expected = [[1.5, 17.5], [2.0, 20.0], [2.0, 25.0]]
@@ -76,8 +79,9 @@ def test_cutmix_pastes_one_box_and_label_weight_is_kept_area(shape):
     np.testing.assert_allclose(mixed_x, np.where(keep[..., None] == 1, x, x[index]), atol=ATOL)
     kept = keep.reshape(shape[0], -1).mean(1)
     np.testing.assert_allclose(params["lam_y"], kept, atol=1e-6)
-    np.testing.assert_allclose(mixed_y, kept[:, None] * y + (1 - kept[:, None]) * y[index],
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        mixed_y, kept[:, None] * y + (1 - kept[:, None]) * y[index], atol=1e-6
+    )
     for i in range(shape[0]):  # the pasted region is one axis-aligned box
         inside = np.argwhere(keep[i] == 0)
         if len(inside):
@@ -132,8 +136,9 @@ def test_sample_weights_follow_their_labels():
     params = draw(Mixup(alpha=1.0, mode="elem", seed=8), x)
     _, _, mixed_w = Mixup(alpha=1.0, mode="elem", seed=8)(x, y, w)
     lam = params["lam_y"]
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(mixed_w),
-                               lam * w + (1 - lam) * w[params["index"]], atol=1e-5)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(mixed_w), lam * w + (1 - lam) * w[params["index"]], atol=1e-5
+    )
 
 
 def test_seeded_and_deterministic():
@@ -152,26 +157,30 @@ def test_sample_pairing_averages_and_keeps_labels():
     y = np.array([0, 1, 2, 3], "int32")
     params = draw(SamplePairing(seed=6), x)
     mixed_x, mixed_y = SamplePairing(seed=6)(x, y)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(mixed_x),
-                               (x + x[params["index"]]) / 2, atol=ATOL)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(mixed_x), (x + x[params["index"]]) / 2, atol=ATOL
+    )
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(mixed_y), y)
 
 
-@pytest.mark.parametrize(("make", "argument"), [
-    (lambda: Mixup(alpha=0.0), "alpha"),
-    (lambda: Mixup(alpha=-0.5), "alpha"),
-    (lambda: Mixup(alpha=None), "alpha"),
-    (lambda: Mixup(cutmix_alpha=0.0), "cutmix_alpha"),
-    (lambda: CutMix(alpha=0), "alpha"),
-    (lambda: Mixup(mode="sample"), "mode"),
-    (lambda: Mixup(prob=-0.1), "prob"),
-    (lambda: Mixup(switch_prob=2), "switch_prob"),
-    (lambda: Mixup(label_smoothing=1.0), "label_smoothing"),
-    (lambda: Mixup(num_classes=1), "num_classes"),
-    (lambda: SamplePairing(on_steps=0), "on_steps"),
-    (lambda: SamplePairing(off_steps=2), "off_steps"),
-    (lambda: SamplePairing(start_step=-1), "start_step"),
-])
+@pytest.mark.parametrize(
+    ("make", "argument"),
+    [
+        (lambda: Mixup(alpha=0.0), "alpha"),
+        (lambda: Mixup(alpha=-0.5), "alpha"),
+        (lambda: Mixup(alpha=None), "alpha"),
+        (lambda: Mixup(cutmix_alpha=0.0), "cutmix_alpha"),
+        (lambda: CutMix(alpha=0), "alpha"),
+        (lambda: Mixup(mode="sample"), "mode"),
+        (lambda: Mixup(prob=-0.1), "prob"),
+        (lambda: Mixup(switch_prob=2), "switch_prob"),
+        (lambda: Mixup(label_smoothing=1.0), "label_smoothing"),
+        (lambda: Mixup(num_classes=1), "num_classes"),
+        (lambda: SamplePairing(on_steps=0), "on_steps"),
+        (lambda: SamplePairing(off_steps=2), "off_steps"),
+        (lambda: SamplePairing(start_step=-1), "start_step"),
+    ],
+)
 def test_bad_arguments_name_the_argument(make, argument):
     with pytest.raises((ValueError, TypeError), match=f"`{argument}`.*Received: {argument}="):
         make()

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 from keras import ops
+
 from keras_probe import ProbedMultiHeadAttention, ProbeRecorder, capture, is_probing, probe
 
 ATOL = 1e-5

@@ -5,6 +5,7 @@ import signal
 import keras
 import numpy as np
 import pytest
+
 from keras_probe import BatchError, SeededPyDataset
 
 

@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+
 from keras_probe import AddLoss, AddMetric
 from keras_probe._vae import Sampling, build_vae
 

@@ -1,12 +1,17 @@
+import itertools
 import json
 
 import keras
 import numpy as np
 import pytest
 
-from keras_seq2seq_title import (BagOfCharsPrior, EncoderDecoderAttention, TitleGenerator,
-                                 naive_beam_search)
-from keras_seq2seq_title import _cases
+from keras_seq2seq_title import (
+    BagOfCharsPrior,
+    EncoderDecoderAttention,
+    TitleGenerator,
+    _cases,
+    naive_beam_search,
+)
 from keras_seq2seq_title.decoding import ban_repeated_ngrams, encode_sources, generate, search_ids
 
 
@@ -31,7 +36,10 @@ def test_prior_matches_numpy():
 @pytest.mark.parametrize("score", ["general", "additive"])
 def test_attention_matches_numpy(score):
     rng = np.random.default_rng(0)
-    q, m = rng.normal(size=(2, 3, 4)).astype("float32"), rng.normal(size=(2, 5, 6)).astype("float32")
+    q, m = (
+        rng.normal(size=(2, 3, 4)).astype("float32"),
+        rng.normal(size=(2, 5, 6)).astype("float32"),
+    )
     mask = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], bool)
     layer = EncoderDecoderAttention(7, score=score)
     out = keras.ops.convert_to_numpy(layer(q, m, mask=mask))
@@ -47,8 +55,9 @@ def test_attention_matches_numpy(score):
     a /= a.sum(-1, keepdims=True)
     np.testing.assert_allclose(out, a @ m, atol=1e-5)
     assert np.allclose(out[0], np.exp(0) * out[0])  # masked positions got no weight:
-    np.testing.assert_allclose(out[0], keras.ops.convert_to_numpy(layer(q[:1], m[:1, :3]))[0],
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        out[0], keras.ops.convert_to_numpy(layer(q[:1], m[:1, :3]))[0], atol=1e-5
+    )
 
 
 def test_model_validation_messages():
@@ -65,8 +74,11 @@ def test_loss_ignores_padding_and_config_round_trip(trained):
     x, y = _cases.tiny_data()
     logits = keras.ops.convert_to_numpy(trained(x))
     assert logits.shape == (*y.shape, trained.tokenizer.vocabulary_size)
-    logp = logits - np.log(np.exp(logits - logits.max(-1, keepdims=True)).sum(-1, keepdims=True)) \
+    logp = (
+        logits
+        - np.log(np.exp(logits - logits.max(-1, keepdims=True)).sum(-1, keepdims=True))
         - logits.max(-1, keepdims=True)
+    )
     picked = np.take_along_axis(logp, y[..., None], -1)[..., 0]
     mask = y != 0  # mean over each title's tokens, then over titles
     reference = np.mean(-(picked * mask).sum(-1) / mask.sum(-1))
@@ -107,15 +119,16 @@ def test_decoding_constraints(trained):
     for ids in search_ids(trained, source, 3, 6, min_length=6):
         assert len(ids) == 6  # min = max length: the end token was forbidden throughout
     for ids in search_ids(trained, source, 3, 20, min_length=0, no_repeat_ngram_size=2):
-        grams = list(zip(ids, ids[1:]))
+        grams = list(itertools.pairwise(ids))
         assert len(grams) == len(set(grams))
     reserved = {0, 1, 2, 3}
     for ids in search_ids(trained, source, 3, 20, length_penalty=1.0):
         assert not reserved & set(ids)
     texts = [p.content for p in _cases.PAIRS]
     first = generate(trained, texts, beam_size=1, top_k=5, top_p=0.9, seed=3, temperature=1.5)
-    assert generate(trained, texts, beam_size=1, top_k=5, top_p=0.9, seed=3,
-                    temperature=1.5) == first
+    assert (
+        generate(trained, texts, beam_size=1, top_k=5, top_p=0.9, seed=3, temperature=1.5) == first
+    )
     with pytest.raises(ValueError, match="`beam_size`=1"):
         generate(trained, texts, beam_size=2, top_k=3)
     with pytest.raises(ValueError, match="`top_p` must be in"):

@@ -56,12 +56,23 @@ def test_load_tsv_with_and_without_header(tmp_path):
     assert [(p.title, p.content) for p in load_pairs(headed)] == [("T1", "C1")]
 
 
-@pytest.mark.parametrize("name, text, message", [
-    ("bad.jsonl", '{"title": "a", "content": "b"}\n{"title": oops}\n', r"bad\.jsonl:2: not valid JSON"),
-    ("missing.jsonl", '{"title": "a", "content": "b"}\n\n{"name": "x"}\n', r"missing\.jsonl:3: no title field"),
-    ("list.jsonl", '[1, 2]\n', r"list\.jsonl:1: expected a JSON object"),
-    ("short.tsv", "T1\tC1\nonly-one-column\n", r"short\.tsv:2: expected at least 2"),
-])
+@pytest.mark.parametrize(
+    "name, text, message",
+    [
+        (
+            "bad.jsonl",
+            '{"title": "a", "content": "b"}\n{"title": oops}\n',
+            r"bad\.jsonl:2: not valid JSON",
+        ),
+        (
+            "missing.jsonl",
+            '{"title": "a", "content": "b"}\n\n{"name": "x"}\n',
+            r"missing\.jsonl:3: no title field",
+        ),
+        ("list.jsonl", "[1, 2]\n", r"list\.jsonl:1: expected a JSON object"),
+        ("short.tsv", "T1\tC1\nonly-one-column\n", r"short\.tsv:2: expected at least 2"),
+    ],
+)
 def test_malformed_line_names_file_and_line(tmp_path, name, text, message):
     path = tmp_path / name
     path.write_text(text, "utf-8")
@@ -89,7 +100,8 @@ def test_rouge_and_bleu_by_hand():
     assert scores == pytest.approx({"rouge-1": 2 / 3, "rouge-2": 0.5, "rouge-l": 2 / 3})
     # CJK is scored per character: 标题生成 vs 标题模型 -> R1 = 2/4, R2 = 1/3, RL = 2/4
     assert rouge_pair("标题生成", "标题模型") == pytest.approx(
-        {"rouge-1": 0.5, "rouge-2": 1 / 3, "rouge-l": 0.5})
+        {"rouge-1": 0.5, "rouge-2": 1 / 3, "rouge-l": 0.5}
+    )
     assert rouge_scores(["a b", "x"], ["a b", "y"])["rouge-1"] == pytest.approx(0.5)
     # 1 of 2 words per precision order would give 0 at order 2 -> BLEU 0 (no smoothing)
     assert bleu(["a x"], ["a b"]) == 0.0

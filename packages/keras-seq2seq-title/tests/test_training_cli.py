@@ -9,8 +9,14 @@ from keras_seq2seq_title.cli import main
 from keras_seq2seq_title.dataset import TitleDataset
 from keras_seq2seq_title.training import load_title_model, read_state, train
 
-TINY = dict(embedding_dim=8, units=8, encoder_layers=1, decoder_layers=1, max_source_length=40,
-            max_title_length=16)
+TINY = dict(
+    embedding_dim=8,
+    units=8,
+    encoder_layers=1,
+    decoder_layers=1,
+    max_source_length=40,
+    max_title_length=16,
+)
 
 
 def test_dataset_batches_cover_every_pair_once_and_are_deterministic():
@@ -21,9 +27,9 @@ def test_dataset_batches_cover_every_pair_once_and_are_deterministic():
     for epoch in (0, 1):
         batches = data.batches(epoch)
         assert sorted(np.concatenate(batches).tolist()) == list(range(103))
-    assert [b.tolist() for b in data.batches(1)] == [b.tolist() for b in
-                                                     TitleDataset(sources, titles, 10, bucket_size=4,
-                                                                  seed=1).batches(1)]
+    assert [b.tolist() for b in data.batches(1)] == [
+        b.tolist() for b in TitleDataset(sources, titles, 10, bucket_size=4, seed=1).batches(1)
+    ]
     assert [b.tolist() for b in data.batches(0)] != [b.tolist() for b in data.batches(1)]
     (source, title_in), title_out = data[0]
     assert source.shape[1] % 8 == 0 and source.shape[1] >= max(len(s) for s in sources)
@@ -57,13 +63,56 @@ def test_cli_train_generate_evaluate(tmp_path, capsys):
     data = tmp_path / "pairs.tsv"
     data.write_text("".join(f"{p.title}\t{p.content}\n" for p in _cases.PAIRS * 3), "utf-8")
     out = str(tmp_path / "run")
-    size = ["--embedding-dim", "8", "--units", "8", "--encoder-layers", "1", "--decoder-layers",
-            "1", "--max-source-length", "40", "--max-title-length", "16", "--min-count", "1"]
-    assert main(["train", "--data", str(data), "--out", out, "--epochs", "1",
-                 "--batch-size", "4", *size]) == 0
+    size = [
+        "--embedding-dim",
+        "8",
+        "--units",
+        "8",
+        "--encoder-layers",
+        "1",
+        "--decoder-layers",
+        "1",
+        "--max-source-length",
+        "40",
+        "--max-title-length",
+        "16",
+        "--min-count",
+        "1",
+    ]
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(data),
+                "--out",
+                out,
+                "--epochs",
+                "1",
+                "--batch-size",
+                "4",
+                *size,
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
-    assert main(["generate", "--model", out, "--beam", "2", "--max-length", "5",
-                 "滚滚长江东逝水", "The argument may be an integer."]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "--model",
+                out,
+                "--beam",
+                "2",
+                "--max-length",
+                "5",
+                "滚滚长江东逝水",
+                "The argument may be an integer.",
+            ]
+        )
+        == 0
+    )
     assert len(capsys.readouterr().out.splitlines()) == 2
     assert main(["evaluate", "--model", out, "--json", "--beam", "1", "--max-length", "5"]) == 0
     rows = json.loads(capsys.readouterr().out)

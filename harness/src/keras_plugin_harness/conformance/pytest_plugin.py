@@ -27,6 +27,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "xdist_group(name): run with `--dist loadgroup`")
     # JAX reads this when its CPU backend starts; setting it earlier costs nothing.
     flag = f"--xla_force_host_platform_device_count={HOST_DEVICES}"
     if "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):

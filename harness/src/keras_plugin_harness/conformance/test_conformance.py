@@ -80,7 +80,15 @@ def saved_models(
     return results
 
 
-@pytest.mark.parametrize("conformance_target", TARGETS, ids=[t.id for t in TARGETS])
+def _param(target: Any) -> Any:
+    # Under `pytest -n 2 --dist loadgroup` (pytest-xdist) every check of one case runs in one
+    # worker, sharing that case's reference run, and every `saves` check runs in one worker,
+    # sharing one fresh process. Without xdist the mark does nothing.
+    group = "saves" if target.check == "saves" else f"{target.plugin}::{target.case}"
+    return pytest.param(target, id=target.id, marks=pytest.mark.xdist_group(group))
+
+
+@pytest.mark.parametrize("conformance_target", [_param(t) for t in TARGETS])
 def test_conformance(conformance_target: Any, request: pytest.FixtureRequest) -> None:
     from . import checks
 

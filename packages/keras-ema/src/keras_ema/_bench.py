@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
 from keras_plugin_harness import BenchCase
 
 BATCH = 64
@@ -103,7 +104,9 @@ def quality(seeds: tuple[int, ...] = (0, 1, 2), epochs: int = 15) -> list[dict[s
         raw = model.evaluate(x[split:], y[split:], verbose=0)
         with ema.swapped():
             averaged = model.evaluate(x[split:], y[split:], verbose=0)
-        rows.append({"seed": seed, "val_loss_raw": round(raw, 4), "val_loss_ema": round(averaged, 4)})
+        rows.append(
+            {"seed": seed, "val_loss_raw": round(raw, 4), "val_loss_ema": round(averaged, 4)}
+        )
     rows.append(
         {
             "seed": "mean",

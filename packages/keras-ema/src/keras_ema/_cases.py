@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
 from keras_plugin_harness import ConformanceCase, Misuse
 
 
@@ -109,17 +110,26 @@ def misuses() -> list[Misuse]:
     return [
         Misuse("decay", lambda: EMA(decay=1.0), description="decay of 1"),
         Misuse("decay", lambda: EMA(decay=-0.1), description="negative decay"),
-        Misuse("warmup_power", lambda: EMA(warmup="power", warmup_power=-1.0),
-               description="negative warm-up power"),
-        Misuse("warmup_gamma", lambda: EMA(warmup="power", warmup_gamma=0.0),
-               description="zero warm-up time scale"),
+        Misuse(
+            "warmup_power",
+            lambda: EMA(warmup="power", warmup_power=-1.0),
+            description="negative warm-up power",
+        ),
+        Misuse(
+            "warmup_gamma",
+            lambda: EMA(warmup="power", warmup_gamma=0.0),
+            description="zero warm-up time scale",
+        ),
         Misuse("warmup", lambda: EMA(warmup="linear"), description="unknown warm-up"),
         Misuse("start_step", lambda: EMA(start_step=-1), description="negative start step"),
         Misuse("every_n_steps", lambda: EMA(every_n_steps=0), description="zero period"),
         Misuse("model", _unbuilt_attach, description="used before the model is built"),
         Misuse("variables", _mismatched_variables, description="state of other variables"),
-        Misuse("target", lambda: EMA(target="missing").attach(dense_model()),
-               description="unknown sub-layer"),
+        Misuse(
+            "target",
+            lambda: EMA(target="missing").attach(dense_model()),
+            description="unknown sub-layer",
+        ),
     ]
 
 

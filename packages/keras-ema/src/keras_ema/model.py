@@ -124,9 +124,7 @@ class EMAModel(keras.Model):
     def _create_states(self) -> None:
         for spec in self._state_specs:
             if attached_state(self, spec["name"]) is None:
-                variables = shadowed_variables(
-                    self, spec["target"], spec["include_non_trainable"]
-                )
+                variables = shadowed_variables(self, spec["target"], spec["include_non_trainable"])
                 create_state(self, spec["name"], variables, spec["zero_debias"])
 
     def get_config(self) -> dict[str, Any]:

@@ -49,7 +49,8 @@ def scheduled_decay(
         A float32 scalar tensor in [0, decay].
 
     >>> import keras
-    >>> round(float(scheduled_decay(keras.ops.convert_to_tensor(1), decay=0.999, warmup="ratio")), 6)
+    >>> step = keras.ops.convert_to_tensor(1)
+    >>> round(float(scheduled_decay(step, decay=0.999, warmup="ratio")), 6)
     0.181818
     """
     from keras import ops

@@ -6,6 +6,7 @@ import tempfile
 
 import keras
 import numpy as np
+
 from keras_plugin_harness import ConformanceCase, Misuse
 
 SHAPE = (8, 8, 1)

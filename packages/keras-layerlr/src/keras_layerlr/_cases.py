@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keras
 import numpy as np
+
 from keras_plugin_harness import ConformanceCase, Misuse
 
 

@@ -2,10 +2,10 @@
 
 import keras
 import numpy as np
-from keras_plugin_harness import ConformanceCase, Misuse
 
 from keras_lipschitz.regularizer import SpectralNormRegularizer
 from keras_lipschitz.spectral_normalization import SpectralNormalization
+from keras_plugin_harness import ConformanceCase, Misuse
 
 
 def _plugin_state(model):

@@ -69,7 +69,7 @@ def _jax(fn, x):
             self.updated = {}
 
         def add_update(self, update):
-            variable, value = update
+            variable, _value = update
             self.updated[id(variable)] = variable
             super().add_update(update)
 

@@ -46,9 +46,8 @@ def conformance_cases():
 
 @hookimpl
 def bench_cases():
-    from keras_plugin_harness import BenchCase
-
     from keras_lipschitz import _bench
+    from keras_plugin_harness import BenchCase
 
     return [
         BenchCase(

@@ -47,7 +47,8 @@ class SpectralNormRegularizer(keras.regularizers.Regularizer):
             raise ValueError(f"`strength` must be a number >= 0. Received: strength={strength!r}")
         if isinstance(power_iterations, bool) or not isinstance(power_iterations, int):
             raise TypeError(
-                f"`power_iterations` must be an int. Received: power_iterations={power_iterations!r}"
+                "`power_iterations` must be an int. "
+                f"Received: power_iterations={power_iterations!r}"
             )
         if power_iterations < 1:
             raise ValueError(

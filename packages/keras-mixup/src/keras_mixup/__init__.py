@@ -9,8 +9,15 @@ from ._sample_pairing import SamplePairing
 from ._sampling import ops_backend
 
 __all__ = [
-    "BatchMixer", "CutMix", "ManifoldMixup", "Mixup", "MixupDataset", "MixupLoss", "MixupModel",
-    "SamplePairing", "ops_backend",
+    "BatchMixer",
+    "CutMix",
+    "ManifoldMixup",
+    "Mixup",
+    "MixupDataset",
+    "MixupLoss",
+    "MixupModel",
+    "SamplePairing",
+    "ops_backend",
 ]
 
 __version__ = "0.1.0"

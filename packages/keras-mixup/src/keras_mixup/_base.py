@@ -30,15 +30,24 @@ class BatchMixer(keras.layers.Layer):
     random sequence.
     """
 
-    def __init__(self, label_smoothing: float = 0.0, num_classes: int | None = None,
-                 seed: int | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        label_smoothing: float = 0.0,
+        num_classes: int | None = None,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if not isinstance(label_smoothing, (int, float)) or not 0.0 <= label_smoothing < 1.0:
-            raise ValueError("`label_smoothing` must be a number in [0, 1). "
-                             f"Received: label_smoothing={label_smoothing!r}")
+            raise ValueError(
+                "`label_smoothing` must be a number in [0, 1). "
+                f"Received: label_smoothing={label_smoothing!r}"
+            )
         if num_classes is not None and (not isinstance(num_classes, int) or num_classes < 2):
-            raise ValueError("`num_classes` must be None or an integer >= 2. "
-                             f"Received: num_classes={num_classes!r}")
+            raise ValueError(
+                "`num_classes` must be None or an integer >= 2. "
+                f"Received: num_classes={num_classes!r}"
+            )
         if seed is not None and not isinstance(seed, int):
             raise TypeError(f"`seed` must be None or an integer. Received: seed={seed!r}")
         self.label_smoothing = float(label_smoothing)
@@ -59,7 +68,8 @@ class BatchMixer(keras.layers.Layer):
             state = keras.ops.convert_to_numpy(self.generator.state)
             seed = self.seed if self.seed is not None else int(state[0])
             self._tf_generators["generator"] = keras.random.SeedGenerator(
-                seed, backend=self.backend)
+                seed, backend=self.backend
+            )
         return self._tf_generators["generator"]
 
     def draw(self, x: Any, seed: Any = None) -> dict[str, Any]:  # pragma: no cover - abstract
@@ -69,16 +79,25 @@ class BatchMixer(keras.layers.Layer):
 
     def mix_labels(self, y: Any, params: dict[str, Any]) -> Any:
         """Mix labels (see ``_sampling.mix_labels``)."""
-        return _sampling.mix_labels(self.backend, y, params, label_smoothing=self.label_smoothing,
-                                    num_classes=self.num_classes)
+        return _sampling.mix_labels(
+            self.backend,
+            y,
+            params,
+            label_smoothing=self.label_smoothing,
+            num_classes=self.num_classes,
+        )
 
-    def __call__(self, x: Any, y: Any = None, sample_weight: Any = None, *,
-                 seed: int | None = None) -> Any:
+    def __call__(
+        self, x: Any, y: Any = None, sample_weight: Any = None, *, seed: int | None = None
+    ) -> Any:
         """Mix one batch. ``seed`` (an int) replaces the stored generator for this call."""
         switched = False
         first = keras.tree.flatten(x)[0]
-        if _in_tf_graph() and keras.backend.backend() != "tensorflow" and not isinstance(
-                first, keras.KerasTensor):
+        if (
+            _in_tf_graph()
+            and keras.backend.backend() != "tensorflow"
+            and not isinstance(first, keras.KerasTensor)
+        ):
             self.backend.set_backend("tensorflow")
             switched = True
         try:
@@ -120,8 +139,9 @@ class BatchMixer(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(label_smoothing=self.label_smoothing, num_classes=self.num_classes,
-                      seed=self.seed)
+        config.update(
+            label_smoothing=self.label_smoothing, num_classes=self.num_classes, seed=self.seed
+        )
         return config
 
 

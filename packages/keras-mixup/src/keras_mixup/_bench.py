@@ -24,8 +24,13 @@ def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, bins: int 
     confidence, correct = probs.max(1), probs.argmax(1) == labels
     edges = np.linspace(0.0, 1.0, bins + 1)
     which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
-    return float(sum(abs(correct[which == b].mean() - confidence[which == b].mean())
-                     * np.mean(which == b) for b in range(bins) if np.any(which == b)))
+    return float(
+        sum(
+            abs(correct[which == b].mean() - confidence[which == b].mean()) * np.mean(which == b)
+            for b in range(bins)
+            if np.any(which == b)
+        )
+    )
 
 
 def _digits() -> tuple[np.ndarray, ...]:
@@ -34,8 +39,7 @@ def _digits() -> tuple[np.ndarray, ...]:
 
     x, y = load_digits(return_X_y=True)
     x = (x / 16.0).reshape(-1, 8, 8, 1).astype("float32")
-    return tuple(train_test_split(x, y.astype("int32"), test_size=0.3, random_state=0,
-                                  stratify=y))
+    return tuple(train_test_split(x, y.astype("int32"), test_size=0.3, random_state=0, stratify=y))
 
 
 def _breast_cancer() -> tuple[np.ndarray, ...]:
@@ -43,11 +47,16 @@ def _breast_cancer() -> tuple[np.ndarray, ...]:
     from sklearn.model_selection import train_test_split
 
     x, y = load_breast_cancer(return_X_y=True)
-    x_train, x_test, y_train, y_test = train_test_split(x, y.astype("int32"), test_size=0.3,
-                                                        random_state=0, stratify=y)
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, y.astype("int32"), test_size=0.3, random_state=0, stratify=y
+    )
     mean, std = x_train.mean(0), x_train.std(0)
-    return ((x_train - mean) / std).astype("float32"), ((x_test - mean) / std).astype("float32"), \
-        y_train, y_test
+    return (
+        ((x_train - mean) / std).astype("float32"),
+        ((x_test - mean) / std).astype("float32"),
+        y_train,
+        y_test,
+    )
 
 
 def _cnn(manifold: bool = False) -> Any:
@@ -55,9 +64,12 @@ def _cnn(manifold: bool = False) -> Any:
 
     from keras_mixup import ManifoldMixup
 
-    layers = [keras.Input((8, 8, 1)), keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
-              keras.layers.MaxPooling2D(), keras.layers.Conv2D(64, 3, padding="same",
-                                                               activation="relu")]
+    layers = [
+        keras.Input((8, 8, 1)),
+        keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Conv2D(64, 3, padding="same", activation="relu"),
+    ]
     layers += [ManifoldMixup()] if manifold else []
     layers += [keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(64, activation="relu")]
     layers += [ManifoldMixup()] if manifold else []
@@ -72,8 +84,10 @@ def _mlp(manifold: bool = False) -> Any:
 
     layers = [keras.Input((30,)), keras.layers.Dense(64, activation="relu")]
     layers += [ManifoldMixup()] if manifold else []
-    layers += [keras.layers.Dense(64, activation="relu"),
-               keras.layers.Dense(2, activation="softmax")]
+    layers += [
+        keras.layers.Dense(64, activation="relu"),
+        keras.layers.Dense(2, activation="softmax"),
+    ]
     return keras.Sequential(layers)
 
 
@@ -88,16 +102,31 @@ def _methods(steps: int, spatial: bool) -> dict[str, Callable[[Any, int], Any]]:
         methods["CutMix"] = lambda build, seed: MixupModel(build(False), CutMix(seed=seed))
     # the paper's schedule, in steps: off for the first 20%, then 8 on / 2 off, off for the last 15%
     cycle = max(1, steps // 20)
-    methods["SamplePairing"] = lambda build, seed: MixupModel(build(False), SamplePairing(
-        start_step=steps // 5, on_steps=8 * cycle, off_steps=2 * cycle,
-        stop_step=int(steps * 0.85), seed=seed))
-    methods["manifold mixup"] = lambda build, seed: MixupModel(build(True),
-                                                               Mixup(alpha=2.0, seed=seed))
+    methods["SamplePairing"] = lambda build, seed: MixupModel(
+        build(False),
+        SamplePairing(
+            start_step=steps // 5,
+            on_steps=8 * cycle,
+            off_steps=2 * cycle,
+            stop_step=int(steps * 0.85),
+            seed=seed,
+        ),
+    )
+    methods["manifold mixup"] = lambda build, seed: MixupModel(
+        build(True), Mixup(alpha=2.0, seed=seed)
+    )
     return methods
 
 
-def _quality(name: str, data: tuple[np.ndarray, ...], build: Callable[[bool], Any], epochs: int,
-             batch_size: int, spatial: bool, plot: str | None = None) -> list[dict[str, Any]]:
+def _quality(
+    name: str,
+    data: tuple[np.ndarray, ...],
+    build: Callable[[bool], Any],
+    epochs: int,
+    batch_size: int,
+    spatial: bool,
+    plot: str | None = None,
+) -> list[dict[str, Any]]:
     import keras
 
     x_train, x_test, y_train, y_test = data
@@ -113,20 +142,28 @@ def _quality(name: str, data: tuple[np.ndarray, ...], build: Callable[[bool], An
             probs = np.asarray(model.predict(x_test, batch_size=256, verbose=0), "float64")
             pooled.setdefault(method, []).append(probs)
             nll = -np.mean(np.log(np.clip(probs[np.arange(len(y_test)), y_test], 1e-12, 1)))
-            scores.append((np.mean(probs.argmax(1) == y_test), nll,
-                           expected_calibration_error(probs, y_test)))
+            scores.append(
+                (np.mean(probs.argmax(1) == y_test), nll, expected_calibration_error(probs, y_test))
+            )
         mean, std = np.mean(scores, 0), np.std(scores, 0)
-        rows.append({"data": name, "method": method, "seeds": len(SEEDS),
-                     "test accuracy": f"{mean[0]:.4f} ± {std[0]:.4f}",
-                     "test NLL": f"{mean[1]:.4f} ± {std[1]:.4f}",
-                     "ECE": f"{mean[2]:.4f} ± {std[2]:.4f}"})
+        rows.append(
+            {
+                "data": name,
+                "method": method,
+                "seeds": len(SEEDS),
+                "test accuracy": f"{mean[0]:.4f} ± {std[0]:.4f}",
+                "test NLL": f"{mean[1]:.4f} ± {std[1]:.4f}",
+                "ECE": f"{mean[2]:.4f} ± {std[2]:.4f}",
+            }
+        )
     if plot:
         _reliability_diagram(pooled, np.tile(y_test, len(SEEDS)), plot)
     return rows
 
 
-def _reliability_diagram(pooled: dict[str, list[np.ndarray]], labels: np.ndarray,
-                         filename: str) -> None:
+def _reliability_diagram(
+    pooled: dict[str, list[np.ndarray]], labels: np.ndarray, filename: str
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -140,12 +177,18 @@ def _reliability_diagram(pooled: dict[str, list[np.ndarray]], labels: np.ndarray
         probs = np.concatenate(runs)
         confidence, correct = probs.max(1), probs.argmax(1) == labels
         which = np.clip(np.digitize(confidence, edges[1:-1]), 0, BINS - 1)
-        accuracy = [correct[which == b].mean() if np.any(which == b) else np.nan
-                    for b in range(BINS)]
+        accuracy = [
+            correct[which == b].mean() if np.any(which == b) else np.nan for b in range(BINS)
+        ]
         ece = expected_calibration_error(probs, labels)
         ax.plot(centres, accuracy, "o-", ms=3, label=f"{method} (ECE {ece:.3f})")
-    ax.set(xlabel="confidence", ylabel="accuracy", xlim=(0, 1), ylim=(0, 1),
-           title="digits CNN, test set, 3 seeds pooled")
+    ax.set(
+        xlabel="confidence",
+        ylabel="accuracy",
+        xlim=(0, 1),
+        ylim=(0, 1),
+        title="digits CNN, test set, 3 seeds pooled",
+    )
     ax.legend(fontsize=8, loc="upper left")
     path = _docs_images() / filename
     fig.tight_layout()
@@ -155,8 +198,10 @@ def _reliability_diagram(pooled: dict[str, list[np.ndarray]], labels: np.ndarray
 
 def _docs_images() -> Path:
     here = Path.cwd()
-    root = next((p for p in (here, *here.parents) if (p / "docs").is_dir() and
-                 (p / "packages").is_dir()), here)
+    root = next(
+        (p for p in (here, *here.parents) if (p / "docs").is_dir() and (p / "packages").is_dir()),
+        here,
+    )
     path = Path(os.environ.get("KERAS_MIXUP_IMAGES", root / "docs" / "images"))
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -164,14 +209,22 @@ def _docs_images() -> Path:
 
 def digits_quality() -> list[dict[str, Any]]:
     """Digits CNN: 30 epochs, batch 64, 3 seeds per method; writes the reliability diagram."""
-    return _quality("digits CNN", _digits(), _cnn, epochs=30, batch_size=64, spatial=True,
-                    plot="keras-mixup-reliability.png")
+    return _quality(
+        "digits CNN",
+        _digits(),
+        _cnn,
+        epochs=30,
+        batch_size=64,
+        spatial=True,
+        plot="keras-mixup-reliability.png",
+    )
 
 
 def tabular_quality() -> list[dict[str, Any]]:
     """Breast-cancer MLP: 60 epochs, batch 32, 3 seeds per method (CutMix does not apply)."""
-    return _quality("breast cancer MLP", _breast_cancer(), _mlp, epochs=60, batch_size=32,
-                    spatial=False)
+    return _quality(
+        "breast cancer MLP", _breast_cancer(), _mlp, epochs=60, batch_size=32, spatial=False
+    )
 
 
 def _step(mixer: Any) -> Callable[[], Callable[[], object]]:
@@ -214,12 +267,28 @@ def cases() -> list[Any]:
     from keras_plugin_harness import BenchCase
 
     return [
-        BenchCase("step-mixup", "train step: in-graph mixup vs plain (digits CNN, batch 256)",
-                  baseline=plain_step, candidate=mixup_step, max_ratio=1.05),
-        BenchCase("step-cutmix", "train step: in-graph mixup/CutMix per pair vs plain",
-                  baseline=plain_step, candidate=cutmix_step, max_ratio=1.05),
-        BenchCase("quality-digits", "digits CNN: accuracy / NLL / ECE per method, 3 seeds",
-                  measure=digits_quality),
-        BenchCase("quality-tabular", "breast-cancer MLP: accuracy / NLL / ECE per method, 3 seeds",
-                  measure=tabular_quality),
+        BenchCase(
+            "step-mixup",
+            "train step: in-graph mixup vs plain (digits CNN, batch 256)",
+            baseline=plain_step,
+            candidate=mixup_step,
+            max_ratio=1.05,
+        ),
+        BenchCase(
+            "step-cutmix",
+            "train step: in-graph mixup/CutMix per pair vs plain",
+            baseline=plain_step,
+            candidate=cutmix_step,
+            max_ratio=1.05,
+        ),
+        BenchCase(
+            "quality-digits",
+            "digits CNN: accuracy / NLL / ECE per method, 3 seeds",
+            measure=digits_quality,
+        ),
+        BenchCase(
+            "quality-tabular",
+            "breast-cancer MLP: accuracy / NLL / ECE per method, 3 seeds",
+            measure=tabular_quality,
+        ),
     ]

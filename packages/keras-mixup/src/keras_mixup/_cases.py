@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
 from keras_plugin_harness import ConformanceCase, Misuse
 
 
@@ -22,11 +23,17 @@ def build_tabular() -> Any:
 
     from keras_mixup import Mixup, MixupModel
 
-    inner = keras.Sequential([keras.Input((13,)), keras.layers.Dense(16, activation="relu"),
-                              keras.layers.Dense(3, activation="softmax")])
+    inner = keras.Sequential(
+        [
+            keras.Input((13,)),
+            keras.layers.Dense(16, activation="relu"),
+            keras.layers.Dense(3, activation="softmax"),
+        ]
+    )
     model = MixupModel(inner, Mixup(alpha=0.4, mode="elem", seed=7))
-    model.compile(keras.optimizers.Adam(0.02), "sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(
+        keras.optimizers.Adam(0.02), "sparse_categorical_crossentropy", metrics=["accuracy"]
+    )
     return model
 
 
@@ -43,12 +50,14 @@ def build_cnn() -> Any:
 
     from keras_mixup import Mixup, MixupModel
 
-    inner = keras.Sequential([
-        keras.Input((8, 8, 1)),
-        keras.layers.Conv2D(8, 3, activation="relu"),
-        keras.layers.GlobalAveragePooling2D(),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
+    inner = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            keras.layers.Conv2D(8, 3, activation="relu"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
     mixer = Mixup(alpha=0.2, cutmix_alpha=1.0, switch_prob=0.5, mode="pair", seed=3)
     model = MixupModel(inner, mixer)
     model.compile(keras.optimizers.Adam(0.02), "categorical_crossentropy")
@@ -80,16 +89,32 @@ def _skips() -> dict[str, str]:
     import keras
 
     if keras.backend.backend() == "tensorflow":
-        return {"distributed": "MirroredStrategy mixes inside each replica's half batch, so the "
-                "partners differ from single-device training by design (JAX DataParallel mixes "
-                "the global batch and is checked)"}
+        return {
+            "distributed": "MirroredStrategy mixes inside each replica's half batch, so the "
+            "partners differ from single-device training by design (JAX DataParallel mixes "
+            "the global batch and is checked)"
+        }
     return {}
 
 
 def cases() -> list[ConformanceCase]:
     return [
-        ConformanceCase("tabular-sparse", build_tabular, _tabular_data, misuses=_misuses(),
-                        batch_size=15, epochs=4, skip=_skips()),
-        ConformanceCase("cnn-cutmix", build_cnn, _digits_data, misuses=_misuses(),
-                        batch_size=16, epochs=4, skip=_skips()),
+        ConformanceCase(
+            "tabular-sparse",
+            build_tabular,
+            _tabular_data,
+            misuses=_misuses(),
+            batch_size=15,
+            epochs=4,
+            skip=_skips(),
+        ),
+        ConformanceCase(
+            "cnn-cutmix",
+            build_cnn,
+            _digits_data,
+            misuses=_misuses(),
+            batch_size=16,
+            epochs=4,
+            skip=_skips(),
+        ),
     ]

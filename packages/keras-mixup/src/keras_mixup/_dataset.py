@@ -35,12 +35,15 @@ class MixupDataset(keras.utils.PyDataset):
     ((4, 2), (4, 4), True)
     """
 
-    def __init__(self, dataset: Any, mixer: BatchMixer, seed: int | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, dataset: Any, mixer: BatchMixer, seed: int | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         if not isinstance(mixer, BatchMixer):
-            raise TypeError("`mixer` must be a keras_mixup mixer (Mixup, CutMix, SamplePairing). "
-                            f"Received: mixer={mixer!r}")
+            raise TypeError(
+                "`mixer` must be a keras_mixup mixer (Mixup, CutMix, SamplePairing). "
+                f"Received: mixer={mixer!r}"
+            )
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise TypeError(f"`seed` must be None or an integer. Received: seed={seed!r}")
         self.dataset = dataset
@@ -54,8 +57,10 @@ class MixupDataset(keras.utils.PyDataset):
     def __getitem__(self, index: int) -> tuple[np.ndarray, ...]:
         batch = self.dataset[index]
         if not isinstance(batch, tuple) or not 2 <= len(batch) <= 3:
-            raise ValueError("`dataset` items must be `(x, y)` or `(x, y, sample_weight)` tuples. "
-                             f"Received an item of type {type(batch).__name__}")
+            raise ValueError(
+                "`dataset` items must be `(x, y)` or `(x, y, sample_weight)` tuples. "
+                f"Received an item of type {type(batch).__name__}"
+            )
         seed = None
         if self.seed is not None:
             seed = int((self.seed * 1_000_003 + self.epoch * 10_007 + index) % (2**31 - 1))

@@ -36,18 +36,26 @@ class MixupLoss(keras.losses.Loss):
     0.6931
     """
 
-    def __init__(self, loss: Any = "sparse_categorical_crossentropy",
-                 reduction: str = "sum_over_batch_size", name: str = "mixup_loss",
-                 dtype: Any = None) -> None:
+    def __init__(
+        self,
+        loss: Any = "sparse_categorical_crossentropy",
+        reduction: str = "sum_over_batch_size",
+        name: str = "mixup_loss",
+        dtype: Any = None,
+    ) -> None:
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         try:
             fn = keras.losses.get(loss)
         except (ValueError, TypeError) as error:
-            raise ValueError(f"`loss` must name a Keras loss or be a `keras.losses.Loss`. "
-                             f"Received: loss={loss!r}") from error
+            raise ValueError(
+                f"`loss` must name a Keras loss or be a `keras.losses.Loss`. "
+                f"Received: loss={loss!r}"
+            ) from error
         if fn is None or not callable(fn):
-            raise ValueError(f"`loss` must name a Keras loss or be a `keras.losses.Loss`. "
-                             f"Received: loss={loss!r}")
+            raise ValueError(
+                f"`loss` must name a Keras loss or be a `keras.losses.Loss`. "
+                f"Received: loss={loss!r}"
+            )
         self.loss = fn
         self.init_dtype = dtype
         self._per_sample = fn.call if isinstance(fn, keras.losses.Loss) else fn

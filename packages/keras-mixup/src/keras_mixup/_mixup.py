@@ -21,8 +21,10 @@ def _check_alpha(name: str, value: Any, allow_none: bool) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
         rule = "None or a number > 0" if allow_none else "a number > 0"
-        raise ValueError(f"`{name}` must be {rule} (the Beta(alpha, alpha) parameter). "
-                         f"Received: {name}={value!r}")
+        raise ValueError(
+            f"`{name}` must be {rule} (the Beta(alpha, alpha) parameter). "
+            f"Received: {name}={value!r}"
+        )
     return float(value)
 
 
@@ -75,17 +77,26 @@ class Mixup(BatchMixer):
     ((5, 3), (5, 5), True)
     """
 
-    def __init__(self, alpha: float | None = 0.2, cutmix_alpha: float | None = None,
-                 prob: float = 1.0, switch_prob: float = 0.5, mode: str = "batch",
-                 label_smoothing: float = 0.0, num_classes: int | None = None,
-                 seed: int | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        alpha: float | None = 0.2,
+        cutmix_alpha: float | None = None,
+        prob: float = 1.0,
+        switch_prob: float = 0.5,
+        mode: str = "batch",
+        label_smoothing: float = 0.0,
+        num_classes: int | None = None,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.alpha = _check_alpha("alpha", alpha, allow_none=cutmix_alpha is not None)
         self.cutmix_alpha = _check_alpha("cutmix_alpha", cutmix_alpha, allow_none=True)
         self.prob = _check_prob("prob", prob)
         self.switch_prob = _check_prob("switch_prob", switch_prob)
         self.mode = _check_mode(mode)
-        super().__init__(label_smoothing=label_smoothing, num_classes=num_classes, seed=seed,
-                         **kwargs)
+        super().__init__(
+            label_smoothing=label_smoothing, num_classes=num_classes, seed=seed, **kwargs
+        )
 
     def draw(self, x: Any, seed: Any = None) -> dict[str, Any]:
         """Draw this batch's mixing parameters (advances the seed generator)."""
@@ -95,14 +106,26 @@ class Mixup(BatchMixer):
                 "sequences or (N, H, W, C) images; tabular (N, F) inputs have none, use mixup. "
                 f"Received: x.shape={tuple(x.shape)}"
             )
-        return _sampling.draw(self.backend, seed if seed is not None else self.seed_source(), x,
-                              alpha=self.alpha, cutmix_alpha=self.cutmix_alpha, prob=self.prob,
-                              switch_prob=self.switch_prob, mode=self.mode)
+        return _sampling.draw(
+            self.backend,
+            seed if seed is not None else self.seed_source(),
+            x,
+            alpha=self.alpha,
+            cutmix_alpha=self.cutmix_alpha,
+            prob=self.prob,
+            switch_prob=self.switch_prob,
+            mode=self.mode,
+        )
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(alpha=self.alpha, cutmix_alpha=self.cutmix_alpha, prob=self.prob,
-                      switch_prob=self.switch_prob, mode=self.mode)
+        config.update(
+            alpha=self.alpha,
+            cutmix_alpha=self.cutmix_alpha,
+            prob=self.prob,
+            switch_prob=self.switch_prob,
+            mode=self.mode,
+        )
         return config
 
 
@@ -129,15 +152,29 @@ class CutMix(Mixup):
     ((2, 4, 4, 1), (2, 3))
     """
 
-    def __init__(self, alpha: float = 1.0, prob: float = 1.0, mode: str = "batch",
-                 label_smoothing: float = 0.0, num_classes: int | None = None,
-                 seed: int | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        alpha: float = 1.0,
+        prob: float = 1.0,
+        mode: str = "batch",
+        label_smoothing: float = 0.0,
+        num_classes: int | None = None,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         for key in ("cutmix_alpha", "switch_prob"):
             kwargs.pop(key, None)  # present in configs of the parent class only
         _check_alpha("alpha", alpha, allow_none=False)
-        super().__init__(alpha=None, cutmix_alpha=alpha, prob=prob, mode=mode,
-                         label_smoothing=label_smoothing, num_classes=num_classes, seed=seed,
-                         **kwargs)
+        super().__init__(
+            alpha=None,
+            cutmix_alpha=alpha,
+            prob=prob,
+            mode=mode,
+            label_smoothing=label_smoothing,
+            num_classes=num_classes,
+            seed=seed,
+            **kwargs,
+        )
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()

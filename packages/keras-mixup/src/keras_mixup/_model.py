@@ -88,15 +88,22 @@ class MixupModel(keras.Model):
         if not isinstance(model, keras.layers.Layer):
             raise TypeError(f"`model` must be a Keras model or layer. Received: model={model!r}")
         if not isinstance(mixer, BatchMixer):
-            raise TypeError("`mixer` must be a keras_mixup mixer (Mixup, CutMix, SamplePairing). "
-                            f"Received: mixer={mixer!r}")
+            raise TypeError(
+                "`mixer` must be a keras_mixup mixer (Mixup, CutMix, SamplePairing). "
+                f"Received: mixer={mixer!r}"
+            )
         if not isinstance(mix_input, bool):
             raise TypeError(f"`mix_input` must be a bool. Received: mix_input={mix_input!r}")
-        manifold = [layer for layer in model._flatten_layers(include_self=False)
-                    if isinstance(layer, ManifoldMixup)]
+        manifold = [
+            layer
+            for layer in model._flatten_layers(include_self=False)
+            if isinstance(layer, ManifoldMixup)
+        ]
         if not mix_input and not manifold:
-            raise ValueError("`mix_input=False` needs at least one `ManifoldMixup` layer in "
-                             "`model` (nowhere else to mix). Received: mix_input=False")
+            raise ValueError(
+                "`mix_input=False` needs at least one `ManifoldMixup` layer in "
+                "`model` (nowhere else to mix). Received: mix_input=False"
+            )
         self.wrapped = model
         self.mixer = mixer
         self.mix_input = mix_input
@@ -126,8 +133,9 @@ class MixupModel(keras.Model):
             backend = self.mixer.backend
             x = keras.tree.map_structure(lambda t: _sampling.mix_inputs(backend, t, params), inputs)
             if positions:
-                x = keras.tree.map_structure(lambda m, t: keras.ops.where(choice == 0, m, t),
-                                             x, inputs)
+                x = keras.tree.map_structure(
+                    lambda m, t: keras.ops.where(choice == 0, m, t), x, inputs
+                )
         _context.set_active({"params": params, "choice": choice, "positions": positions})
         try:
             y_pred = self.wrapped(x, training=training)
@@ -136,8 +144,14 @@ class MixupModel(keras.Model):
         _context.put_pending(self, params)
         return y_pred
 
-    def compute_loss(self, x: Any = None, y: Any = None, y_pred: Any = None,
-                     sample_weight: Any = None, training: bool = True) -> Any:
+    def compute_loss(
+        self,
+        x: Any = None,
+        y: Any = None,
+        y_pred: Any = None,
+        sample_weight: Any = None,
+        training: bool = True,
+    ) -> Any:
         params = _context.pop_pending(self) if training else None
         if params is None or y is None or isinstance(self.mixer, SamplePairing):
             return super().compute_loss(x, y, y_pred, sample_weight, training=training)
@@ -149,12 +163,15 @@ class MixupModel(keras.Model):
             sample_weight = _sampling.mix_sample_weight(backend, sample_weight, params)
         return super().compute_loss(x, y, y_pred, sample_weight, training=training)
 
-    def _interpolated_loss(self, x: Any, y: Any, y_pred: Any, sample_weight: Any,
-                           params: dict[str, Any]) -> Any:
+    def _interpolated_loss(
+        self, x: Any, y: Any, y_pred: Any, sample_weight: Any, params: dict[str, Any]
+    ) -> Any:
         if self.mixer.label_smoothing:
-            raise ValueError("`label_smoothing` with integer labels needs the mixer's "
-                             "`num_classes` (labels are one-hot encoded first). Received: "
-                             f"label_smoothing={self.mixer.label_smoothing}, num_classes=None")
+            raise ValueError(
+                "`label_smoothing` with integer labels needs the mixer's "
+                "`num_classes` (labels are one-hot encoded first). Received: "
+                f"label_smoothing={self.mixer.label_smoothing}, num_classes=None"
+            )
         ops = keras.ops
         lam, index = params["lam_y"], params["index"]
         weight_a, weight_b = lam, 1.0 - lam
@@ -167,9 +184,11 @@ class MixupModel(keras.Model):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(model=keras.saving.serialize_keras_object(self.wrapped),
-                      mixer=keras.saving.serialize_keras_object(self.mixer),
-                      mix_input=self.mix_input)
+        config.update(
+            model=keras.saving.serialize_keras_object(self.wrapped),
+            mixer=keras.saving.serialize_keras_object(self.mixer),
+            mix_input=self.mix_input,
+        )
         return config
 
     @classmethod

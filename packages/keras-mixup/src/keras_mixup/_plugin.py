@@ -21,16 +21,34 @@ def register_components(registry):  # type: ignore[no-untyped-def]
         inner = keras.Sequential([keras.Input((4,)), ManifoldMixup(), keras.layers.Dense(2)])
         return MixupModel(inner, SamplePairing(start_step=2, seed=1), mix_input=False)
 
-    registry.add(Mixup, example=lambda: Mixup(alpha=0.4, cutmix_alpha=1.0, prob=0.8,
-                                              switch_prob=0.3, mode="pair", label_smoothing=0.1,
-                                              num_classes=10, seed=3))
+    registry.add(
+        Mixup,
+        example=lambda: Mixup(
+            alpha=0.4,
+            cutmix_alpha=1.0,
+            prob=0.8,
+            switch_prob=0.3,
+            mode="pair",
+            label_smoothing=0.1,
+            num_classes=10,
+            seed=3,
+        ),
+    )
     registry.add(CutMix, example=lambda: CutMix(alpha=0.5, prob=0.5, mode="elem", seed=2))
-    registry.add(SamplePairing, example=lambda: SamplePairing(prob=0.5, start_step=10, on_steps=8,
-                                                              off_steps=2, stop_step=100, seed=4))
+    registry.add(
+        SamplePairing,
+        example=lambda: SamplePairing(
+            prob=0.5, start_step=10, on_steps=8, off_steps=2, stop_step=100, seed=4
+        ),
+    )
     registry.add(ManifoldMixup, example=lambda: ManifoldMixup(name="mix_here"))
     registry.add(MixupModel, example=example_model)
-    registry.add(MixupLoss, example=lambda: MixupLoss(
-        keras.losses.SparseCategoricalCrossentropy(from_logits=True), name="mixed"))
+    registry.add(
+        MixupLoss,
+        example=lambda: MixupLoss(
+            keras.losses.SparseCategoricalCrossentropy(from_logits=True), name="mixed"
+        ),
+    )
 
 
 @hookimpl

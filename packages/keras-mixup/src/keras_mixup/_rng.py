@@ -103,7 +103,7 @@ class Rows:
         np_ = self.backend.numpy
         u = self.uniform(k)
         radius = np_.sqrt(-2.0 * np_.log(1.0 - u[: k // 2]))
-        angle = (2.0 * math.pi) * u[k // 2:]
+        angle = (2.0 * math.pi) * u[k // 2 :]
         return np_.concatenate([radius * np_.cos(angle), radius * np_.sin(angle)], axis=0)
 
 
@@ -116,6 +116,7 @@ def _size(shape: tuple[Any, ...]) -> Any:
 
 def numpy_bits(key: tuple[int, int], size: int) -> np.ndarray:
     """Numpy (uint32) reference of :func:`bits`, for tests."""
+
     def mix(x: np.ndarray) -> np.ndarray:
         x = x ^ (x >> np.uint32(16))
         x = x * np.uint32(_M1)

@@ -27,8 +27,14 @@ def _check_steps(name: str, value: Any, allow_none: bool, minimum: int = 0) -> i
     return value
 
 
-def schedule_active(step: Any, start_step: int, on_steps: int | None, off_steps: int,
-                    stop_step: int | None, backend: Any = None) -> Any:
+def schedule_active(
+    step: Any,
+    start_step: int,
+    on_steps: int | None,
+    off_steps: int,
+    stop_step: int | None,
+    backend: Any = None,
+) -> Any:
     """Whether SamplePairing is on at ``step`` (0-based); works on ints and tensors."""
     np_ = (backend or _sampling.ops_backend()).numpy
     active = step >= start_step
@@ -69,21 +75,35 @@ class SamplePairing(BatchMixer):
     [[0.0, 2.0], [1.0, 1.0]]
     """
 
-    def __init__(self, prob: float = 1.0, start_step: int = 0, on_steps: int | None = None,
-                 off_steps: int = 0, stop_step: int | None = None, seed: int | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        prob: float = 1.0,
+        start_step: int = 0,
+        on_steps: int | None = None,
+        off_steps: int = 0,
+        stop_step: int | None = None,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.prob = _check_prob("prob", prob)
         self.start_step = _check_steps("start_step", start_step, allow_none=False)
         self.on_steps = _check_steps("on_steps", on_steps, allow_none=True, minimum=1)
         self.off_steps = _check_steps("off_steps", off_steps, allow_none=False)
         self.stop_step = _check_steps("stop_step", stop_step, allow_none=True)
         if self.off_steps and self.on_steps is None:
-            raise ValueError("`off_steps` needs `on_steps` (the length of the on phase). "
-                             f"Received: off_steps={off_steps}, on_steps=None")
+            raise ValueError(
+                "`off_steps` needs `on_steps` (the length of the on phase). "
+                f"Received: off_steps={off_steps}, on_steps=None"
+            )
         super().__init__(seed=seed, **kwargs)
-        self.step = self.add_weight(shape=(), dtype="int32", initializer="zeros",
-                                    trainable=False, name="step",
-                                    aggregation="only_first_replica")
+        self.step = self.add_weight(
+            shape=(),
+            dtype="int32",
+            initializer="zeros",
+            trainable=False,
+            name="step",
+            aggregation="only_first_replica",
+        )
         object.__setattr__(self, "_tf_step", None)
 
     def _step_variable(self) -> Any:
@@ -100,12 +120,23 @@ class SamplePairing(BatchMixer):
         """Draw this batch's pairing (advances the seed generator and the step counter)."""
         counter = self._step_variable()
         step = counter.value if counter is self.step else self.backend.convert_to_tensor(counter)
-        active = schedule_active(step, self.start_step, self.on_steps, self.off_steps,
-                                 self.stop_step, self.backend)
+        active = schedule_active(
+            step, self.start_step, self.on_steps, self.off_steps, self.stop_step, self.backend
+        )
         counter.assign(step + 1)
-        return _sampling.draw(self.backend, seed if seed is not None else self.seed_source(), x,
-                              alpha=None, cutmix_alpha=None, prob=self.prob, switch_prob=0.0,
-                              mode="pair", fixed_lam=0.5, keep_first_label=True, active=active)
+        return _sampling.draw(
+            self.backend,
+            seed if seed is not None else self.seed_source(),
+            x,
+            alpha=None,
+            cutmix_alpha=None,
+            prob=self.prob,
+            switch_prob=0.0,
+            mode="pair",
+            fixed_lam=0.5,
+            keep_first_label=True,
+            active=active,
+        )
 
     def mix_labels(self, y: Any, params: dict[str, Any]) -> Any:
         """Labels are kept: SamplePairing trains on the first sample's label."""
@@ -115,6 +146,11 @@ class SamplePairing(BatchMixer):
         config = super().get_config()
         for key in ("label_smoothing", "num_classes"):
             config.pop(key)
-        config.update(prob=self.prob, start_step=self.start_step, on_steps=self.on_steps,
-                      off_steps=self.off_steps, stop_step=self.stop_step)
+        config.update(
+            prob=self.prob,
+            start_step=self.start_step,
+            on_steps=self.on_steps,
+            off_steps=self.off_steps,
+            stop_step=self.stop_step,
+        )
         return config

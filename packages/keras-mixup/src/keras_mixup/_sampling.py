@@ -103,9 +103,20 @@ def cutmix_box(backend: Any, lam: Any, centres: Any, spatial: tuple[int, ...]) -
     return inside, 1.0 - volume / float(math.prod(spatial))
 
 
-def draw(backend: Any, seed: Any, x: Any, *, alpha: float | None, cutmix_alpha: float | None,
-         prob: float, switch_prob: float, mode: str, fixed_lam: float | None = None,
-         keep_first_label: bool = False, active: Any = None) -> dict[str, Any]:
+def draw(
+    backend: Any,
+    seed: Any,
+    x: Any,
+    *,
+    alpha: float | None,
+    cutmix_alpha: float | None,
+    prob: float,
+    switch_prob: float,
+    mode: str,
+    fixed_lam: float | None = None,
+    keep_first_label: bool = False,
+    active: Any = None,
+) -> dict[str, Any]:
     """Draw one batch's ``MixParams`` for inputs ``x`` (see the module docstring).
 
     Args:
@@ -218,8 +229,14 @@ def mix_hidden(backend: Any, h: Any, params: dict[str, Any]) -> Any:
     return lam * h + (1.0 - lam) * np_.take(h, params["index"], axis=0)
 
 
-def mix_labels(backend: Any, y: Any, params: dict[str, Any], *, label_smoothing: float = 0.0,
-               num_classes: int | None = None) -> Any:
+def mix_labels(
+    backend: Any,
+    y: Any,
+    params: dict[str, Any],
+    *,
+    label_smoothing: float = 0.0,
+    num_classes: int | None = None,
+) -> Any:
     """Mix labels with ``lam_y``.
 
     Float labels (one-hot, soft, regression targets) are mixed linearly after label smoothing.
@@ -238,7 +255,8 @@ def mix_labels(backend: Any, y: Any, params: dict[str, Any], *, label_smoothing:
                     ", num_classes=None"
                 )
             lam = np_.reshape(lam_y, [-1] + [1] * (len(y.shape) - 1)) * np_.ones_like(
-                backend.cast(y, "float32"))
+                backend.cast(y, "float32")
+            )
             y = backend.cast(y, "float32")
             return np_.stack([y, np_.take(y, index, axis=0), lam], axis=-1)
         y = backend.nn.one_hot(backend.cast(y, "int32"), num_classes, dtype="float32")

@@ -6,8 +6,8 @@ from typing import Any
 
 import keras
 import numpy as np
-from keras_plugin_harness import ConformanceCase, Misuse
 
+from keras_plugin_harness import ConformanceCase, Misuse
 from keras_probe._attention import ProbedMultiHeadAttention
 from keras_probe._capture import capture
 from keras_probe._internal import AddLoss, AddMetric

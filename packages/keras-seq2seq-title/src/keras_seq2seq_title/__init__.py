@@ -6,11 +6,15 @@ Importing the package is cheap: Keras is imported only when a Keras object is fi
 __version__ = "0.1.0"
 
 _LAZY = {
-    "TitleGenerator": "model", "compile_title_model": "model",
+    "TitleGenerator": "model",
+    "compile_title_model": "model",
     "MaskedSequenceCrossEntropy": "model",
-    "BagOfCharsPrior": "layers", "EncoderDecoderAttention": "layers",
-    "generate": "decoding", "naive_beam_search": "naive",
-    "TitleDataset": "dataset", "train": "training",
+    "BagOfCharsPrior": "layers",
+    "EncoderDecoderAttention": "layers",
+    "generate": "decoding",
+    "naive_beam_search": "naive",
+    "TitleDataset": "dataset",
+    "train": "training",
 }
 from .corpus import chinese_pairs, embedded_corpus, split_pairs, stdlib_pairs  # noqa: E402
 from .data import DataFormatError, Pair, load_pairs, save_jsonl  # noqa: E402
@@ -26,9 +30,25 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["BagOfCharsPrior", "CharTokenizer", "DataFormatError", "EncoderDecoderAttention",
-           "MaskedSequenceCrossEntropy",
-           "Pair", "TitleDataset", "TitleGenerator", "bleu", "chinese_pairs",
-           "compile_title_model", "embedded_corpus", "generate", "load_pairs",
-           "naive_beam_search", "rouge_scores", "save_jsonl", "split_pairs", "stdlib_pairs",
-           "train"]
+__all__ = [
+    "BagOfCharsPrior",
+    "CharTokenizer",
+    "DataFormatError",
+    "EncoderDecoderAttention",
+    "MaskedSequenceCrossEntropy",
+    "Pair",
+    "TitleDataset",
+    "TitleGenerator",
+    "bleu",
+    "chinese_pairs",
+    "compile_title_model",
+    "embedded_corpus",
+    "generate",
+    "load_pairs",
+    "naive_beam_search",
+    "rouge_scores",
+    "save_jsonl",
+    "split_pairs",
+    "stdlib_pairs",
+    "train",
+]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 import tempfile
 import time
 
@@ -51,10 +50,17 @@ def decoder_speed(repeats: int = 3) -> list[dict]:
         step = setup()
         step()  # warm-up
         best = min(_timed(step) for _ in range(repeats))
-        rows.append({"decoder": name, "beam": 3, "steps": STEPS,
-                     "tokens_per_s": round(3 * STEPS / best, 1)})
-    rows.append({"decoder": "speed-up", "beam": 3, "steps": STEPS,
-                 "tokens_per_s": round(rows[1]["tokens_per_s"] / rows[0]["tokens_per_s"], 1)})
+        rows.append(
+            {"decoder": name, "beam": 3, "steps": STEPS, "tokens_per_s": round(3 * STEPS / best, 1)}
+        )
+    rows.append(
+        {
+            "decoder": "speed-up",
+            "beam": 3,
+            "steps": STEPS,
+            "tokens_per_s": round(rows[1]["tokens_per_s"] / rows[0]["tokens_per_s"], 1),
+        }
+    )
     return rows
 
 
@@ -81,8 +87,9 @@ class TimeBudget:
         return _Budget()
 
 
-def embedded_corpus_quality(budget_s: float = 480, out_dir: str | None = None,
-                            epochs: int = 40, samples: int = 5) -> list[dict]:
+def embedded_corpus_quality(
+    budget_s: float = 480, out_dir: str | None = None, epochs: int = 40, samples: int = 5
+) -> list[dict]:
     """Train on the embedded corpus for at most ``budget_s`` seconds; score on held-out pairs.
 
     Returns rows: per language (en = stdlib docstrings, zh = Three Kingdoms) ROUGE-1/2/L F1 and
@@ -97,10 +104,22 @@ def embedded_corpus_quality(budget_s: float = 480, out_dir: str | None = None,
     pairs = embedded_corpus()
     out_dir = out_dir or tempfile.mkdtemp(prefix="title-bench-")
     start = time.perf_counter()
-    model, state = train(pairs, out_dir, epochs=epochs, batch_size=32, validation_fraction=0.1,
-                         seed=0, learning_rate=2e-3, min_count=2, verbose=2,
-                         embedding_dim=64, units=96, max_source_length=160,
-                         max_title_length=40, callbacks=[TimeBudget(budget_s)])
+    model, state = train(
+        pairs,
+        out_dir,
+        epochs=epochs,
+        batch_size=32,
+        validation_fraction=0.1,
+        seed=0,
+        learning_rate=2e-3,
+        min_count=2,
+        verbose=2,
+        embedding_dim=64,
+        units=96,
+        max_source_length=160,
+        max_title_length=40,
+        callbacks=[TimeBudget(budget_s)],
+    )
     train_s = time.perf_counter() - start
     train_pairs, held = split_pairs(pairs, 0.1, 0)
     rows = []
@@ -110,11 +129,23 @@ def embedded_corpus_quality(budget_s: float = 480, out_dir: str | None = None,
         for row in scored:
             rows.append({"language": language, "pairs": len(subset), **row})
         for pair, title in list(zip(subset, titles))[:samples]:
-            rows.append({"language": language, "system": "sample", "reference": pair.title,
-                         "generated": title})
-    rows.append({"system": "training", "epochs": state["epoch"], "seconds": round(train_s),
-                 "train_loss": state["history"].get("loss", [None])[-1],
-                 "val_loss": state["history"].get("val_loss", [None])[-1],
-                 "vocabulary": model.tokenizer.vocabulary_size,
-                 "parameters": model.count_params()})
+            rows.append(
+                {
+                    "language": language,
+                    "system": "sample",
+                    "reference": pair.title,
+                    "generated": title,
+                }
+            )
+    rows.append(
+        {
+            "system": "training",
+            "epochs": state["epoch"],
+            "seconds": round(train_s),
+            "train_loss": state["history"].get("loss", [None])[-1],
+            "val_loss": state["history"].get("val_loss", [None])[-1],
+            "vocabulary": model.tokenizer.vocabulary_size,
+            "parameters": model.count_params(),
+        }
+    )
     return rows + decoder_speed()

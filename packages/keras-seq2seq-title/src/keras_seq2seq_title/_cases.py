@@ -25,8 +25,14 @@ def tokenizer():
 def build_tiny(**overrides):
     from .model import TitleGenerator, compile_title_model
 
-    kwargs = dict(embedding_dim=8, units=8, encoder_layers=2, decoder_layers=2,
-                  max_source_length=48, max_title_length=24)
+    kwargs = dict(
+        embedding_dim=8,
+        units=8,
+        encoder_layers=2,
+        decoder_layers=2,
+        max_source_length=48,
+        max_title_length=24,
+    )
     kwargs.update(overrides)
     model = compile_title_model(TitleGenerator(tokenizer(), **kwargs), learning_rate=1e-2)
     model.build()
@@ -71,8 +77,11 @@ def misuses():
         Misuse("dropout", lambda: TitleGenerator(tokenizer(), dropout=1.5)),
         Misuse("tokenizer", lambda: TitleGenerator(["a", "b"]), description="not a tokenizer"),
         Misuse("min_count", lambda: CharTokenizer.build(["abc"], min_count=0)),
-        Misuse("beam_size", lambda: generate(build_tiny(), ["text"], beam_size=3, top_k=5),
-               description="sampling with beams"),
+        Misuse(
+            "beam_size",
+            lambda: generate(build_tiny(), ["text"], beam_size=3, top_k=5),
+            description="sampling with beams",
+        ),
     ]
 
 
@@ -98,6 +107,13 @@ def build_tiny_additive_no_prior():
 def additive_case():
     from keras_plugin_harness import ConformanceCase
 
-    return ConformanceCase(name="tiny-additive-noprior", build_model=build_tiny_additive_no_prior,
-                           make_data=tiny_data, plugin_state=generation_state,
-                           misuses=misuses()[:2], batch_size=8, epochs=3, atol=1e-4)
+    return ConformanceCase(
+        name="tiny-additive-noprior",
+        build_model=build_tiny_additive_no_prior,
+        make_data=tiny_data,
+        plugin_state=generation_state,
+        misuses=misuses()[:2],
+        batch_size=8,
+        epochs=3,
+        atol=1e-4,
+    )

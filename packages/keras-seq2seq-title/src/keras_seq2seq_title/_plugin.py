@@ -7,8 +7,11 @@ from keras_plugin_harness import BenchCase, PluginInfo, hookimpl
 
 @hookimpl
 def plugin_info() -> PluginInfo:
-    return PluginInfo("keras-seq2seq-title", version("keras-seq2seq-title"),
-                      "Seq2seq title generator with attention: train, generate, evaluate")
+    return PluginInfo(
+        "keras-seq2seq-title",
+        version("keras-seq2seq-title"),
+        "Seq2seq title generator with attention: train, generate, evaluate",
+    )
 
 
 @hookimpl
@@ -17,15 +20,28 @@ def register_components(registry) -> None:
     from keras_seq2seq_title.layers import BagOfCharsPrior, EncoderDecoderAttention
     from keras_seq2seq_title.model import MaskedSequenceCrossEntropy, TitleGenerator
 
-    registry.add(TitleGenerator, example=lambda: TitleGenerator(
-        _cases.tokenizer(), embedding_dim=6, units=5, encoder_layers=1, decoder_layers=3,
-        attention="additive", use_prior=False, dropout=0.1, max_source_length=30,
-        max_title_length=10))
-    registry.add(MaskedSequenceCrossEntropy,
-                 example=lambda: MaskedSequenceCrossEntropy(name="title_loss"))
+    registry.add(
+        TitleGenerator,
+        example=lambda: TitleGenerator(
+            _cases.tokenizer(),
+            embedding_dim=6,
+            units=5,
+            encoder_layers=1,
+            decoder_layers=3,
+            attention="additive",
+            use_prior=False,
+            dropout=0.1,
+            max_source_length=30,
+            max_title_length=10,
+        ),
+    )
+    registry.add(
+        MaskedSequenceCrossEntropy, example=lambda: MaskedSequenceCrossEntropy(name="title_loss")
+    )
     registry.add(BagOfCharsPrior, example=lambda: BagOfCharsPrior(50, ignore_ids=(0, 1, 2)))
-    registry.add(EncoderDecoderAttention,
-                 example=lambda: EncoderDecoderAttention(16, score="additive"))
+    registry.add(
+        EncoderDecoderAttention, example=lambda: EncoderDecoderAttention(16, score="additive")
+    )
 
 
 @hookimpl
@@ -40,12 +56,23 @@ def bench_cases():
     from keras_seq2seq_title import _bench
 
     return [
-        BenchCase("decode-beam3", "fast beam-3 decoder vs the seed's naive decoder (time ratio, "
-                  "same model and article, 24 steps each)", baseline=_bench.naive_decoder,
-                  candidate=_bench.fast_decoder, max_ratio=0.2, steps=2, blocks=5),
-        BenchCase("embedded-corpus", "train ~8 min on the embedded corpus; ROUGE/BLEU of the "
-                  "model, lead-N and nearest-neighbour retrieval on held-out pairs",
-                  measure=_bench.embedded_corpus_quality, backends=("tensorflow",)),
+        BenchCase(
+            "decode-beam3",
+            "fast beam-3 decoder vs the seed's naive decoder (time ratio, "
+            "same model and article, 24 steps each)",
+            baseline=_bench.naive_decoder,
+            candidate=_bench.fast_decoder,
+            max_ratio=0.2,
+            steps=2,
+            blocks=5,
+        ),
+        BenchCase(
+            "embedded-corpus",
+            "train ~8 min on the embedded corpus; ROUGE/BLEU of the "
+            "model, lead-N and nearest-neighbour retrieval on held-out pairs",
+            measure=_bench.embedded_corpus_quality,
+            backends=("tensorflow",),
+        ),
     ]
 
 
@@ -53,6 +80,7 @@ def bench_cases():
 def register_commands(subparsers) -> None:
     from keras_seq2seq_title.cli import add_commands
 
-    title = subparsers.add_parser("title", help="seq2seq title generator: train, generate, "
-                                  "evaluate")
+    title = subparsers.add_parser(
+        "title", help="seq2seq title generator: train, generate, evaluate"
+    )
     add_commands(title.add_subparsers(dest="title_command", required=True))

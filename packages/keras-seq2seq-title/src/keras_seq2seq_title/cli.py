@@ -24,8 +24,12 @@ def add_commands(subparsers) -> None:
     train.add_argument("--languages", default="en,zh", help="embedded corpus parts: en,zh")
     train.add_argument("--min-count", type=int, default=2)
     train.add_argument("--max-vocabulary", type=int)
-    train.add_argument("--split", choices=("char", "word"), default="char",
-                       help="char: every character; word: CJK chars + other-script words")
+    train.add_argument(
+        "--split",
+        choices=("char", "word"),
+        default="char",
+        help="char: every character; word: CJK chars + other-script words",
+    )
     train.add_argument("--lowercase", action="store_true")
     train.add_argument("--embedding-dim", type=int, default=128)
     train.add_argument("--units", type=int, default=128)
@@ -78,10 +82,17 @@ def _decoding_options(parser):
 
 
 def _decoding_kwargs(args):
-    return {"beam_size": args.beam, "max_length": args.max_length, "min_length": args.min_length,
-            "length_penalty": args.length_penalty, "no_repeat_ngram_size": args.no_repeat_ngram,
-            "top_k": args.top_k, "top_p": args.top_p, "temperature": args.temperature,
-            "seed": args.seed}
+    return {
+        "beam_size": args.beam,
+        "max_length": args.max_length,
+        "min_length": args.min_length,
+        "length_penalty": args.length_penalty,
+        "no_repeat_ngram_size": args.no_repeat_ngram,
+        "top_k": args.top_k,
+        "top_p": args.top_p,
+        "temperature": args.temperature,
+        "seed": args.seed,
+    }
 
 
 def _pairs(path, args, languages="en,zh"):
@@ -98,23 +109,46 @@ def run_train(args) -> int:
 
     pairs = _pairs(args.data, args, args.languages)
     print(f"training on {len(pairs)} pairs ({args.data or 'embedded corpus'}) -> {args.out}")
-    model, state = train(
-        pairs, args.out, epochs=args.epochs, batch_size=args.batch_size,
-        validation_fraction=args.validation_split, seed=args.seed, resume=args.resume,
-        learning_rate=args.learning_rate, min_count=args.min_count,
-        max_vocabulary=args.max_vocabulary, split=args.split, lowercase=args.lowercase,
-        workers=args.workers, embedding_dim=args.embedding_dim, units=args.units,
-        encoder_layers=args.encoder_layers, decoder_layers=args.decoder_layers,
-        attention=args.attention, use_prior=not args.no_prior, dropout=args.dropout,
-        max_source_length=args.max_source_length, max_title_length=args.max_title_length)
-    settings = dict(state["settings"], data=args.data, languages=args.languages,
-                    format=args.format, title_field=args.title_field,
-                    content_field=args.content_field)
+    _model, state = train(
+        pairs,
+        args.out,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        validation_fraction=args.validation_split,
+        seed=args.seed,
+        resume=args.resume,
+        learning_rate=args.learning_rate,
+        min_count=args.min_count,
+        max_vocabulary=args.max_vocabulary,
+        split=args.split,
+        lowercase=args.lowercase,
+        workers=args.workers,
+        embedding_dim=args.embedding_dim,
+        units=args.units,
+        encoder_layers=args.encoder_layers,
+        decoder_layers=args.decoder_layers,
+        attention=args.attention,
+        use_prior=not args.no_prior,
+        dropout=args.dropout,
+        max_source_length=args.max_source_length,
+        max_title_length=args.max_title_length,
+    )
+    settings = dict(
+        state["settings"],
+        data=args.data,
+        languages=args.languages,
+        format=args.format,
+        title_field=args.title_field,
+        content_field=args.content_field,
+    )
     with open(f"{args.out}/run.json", "w", encoding="utf-8") as handle:
         json.dump(settings, handle, indent=1)
     if state["interrupted"]:
-        print(f"\ninterrupted: {args.out}/{state['checkpoint']} (epoch {state['epoch']}) is "
-              "complete; continue with --resume", file=sys.stderr)
+        print(
+            f"\ninterrupted: {args.out}/{state['checkpoint']} (epoch {state['epoch']}) is "
+            "complete; continue with --resume",
+            file=sys.stderr,
+        )
         return 130
     print(f"done: epoch {state['epoch']}, model in {args.out}/model.keras")
     return 0
@@ -151,33 +185,46 @@ def run_evaluate(args) -> int:
             run = json.load(handle)
     train_pairs = held = None
     if run and not (args.data and args.train_data):
-        train_pairs, held = split_pairs(_pairs(run.get("data"), argparse.Namespace(
-            format=run.get("format"), title_field=run.get("title_field"),
-            content_field=run.get("content_field")), run.get("languages", "en,zh")),
-            run["validation_fraction"], run["seed"])
+        train_pairs, held = split_pairs(
+            _pairs(
+                run.get("data"),
+                argparse.Namespace(
+                    format=run.get("format"),
+                    title_field=run.get("title_field"),
+                    content_field=run.get("content_field"),
+                ),
+                run.get("languages", "en,zh"),
+            ),
+            run["validation_fraction"],
+            run["seed"],
+        )
     pairs = _pairs(args.data, args) if args.data else held
     if args.train_data:
         train_pairs = _pairs(args.train_data, args)
     if not pairs or not train_pairs:
-        print("error: give --data and --train-data (or a run directory from `train`)",
-              file=sys.stderr)
+        print(
+            "error: give --data and --train-data (or a run directory from `train`)", file=sys.stderr
+        )
         return 2
     pairs = pairs[: args.limit] if args.limit else pairs
-    rows, titles = evaluate(model, pairs, train_pairs, lead=args.lead, **_decoding_kwargs(args))
+    rows, _titles = evaluate(model, pairs, train_pairs, lead=args.lead, **_decoding_kwargs(args))
     if args.json:
         print(json.dumps(rows, indent=1))
     else:
         print(f"{len(pairs)} pairs; ROUGE F1 and BLEU in %")
         print(f"{'system':40s} {'R-1':>6s} {'R-2':>6s} {'R-L':>6s} {'BLEU':>6s}")
         for row in rows:
-            print(f"{row['system']:40s} {row['rouge-1']:6.2f} {row['rouge-2']:6.2f} "
-                  f"{row['rouge-l']:6.2f} {row['bleu']:6.2f}")
+            print(
+                f"{row['system']:40s} {row['rouge-1']:6.2f} {row['rouge-2']:6.2f} "
+                f"{row['rouge-l']:6.2f} {row['bleu']:6.2f}"
+            )
     return 0
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m keras_seq2seq_title",
-                                     description="seq2seq title generator")
+    parser = argparse.ArgumentParser(
+        prog="python -m keras_seq2seq_title", description="seq2seq title generator"
+    )
     add_commands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
     return args.func(args)

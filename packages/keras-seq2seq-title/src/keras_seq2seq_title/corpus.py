@@ -20,16 +20,30 @@ from importlib import resources
 
 from .data import Pair
 
-_SKIP_DIRS = {"site-packages", "dist-packages", "test", "tests", "idle_test", "__pycache__",
-              "turtledemo", "ensurepip", "lib2to3", "idlelib"}
+_SKIP_DIRS = {
+    "site-packages",
+    "dist-packages",
+    "test",
+    "tests",
+    "idle_test",
+    "__pycache__",
+    "turtledemo",
+    "ensurepip",
+    "lib2to3",
+    "idlelib",
+}
 
 
 def docstring_pair(docstring: str, min_content: int = 40) -> Pair | None:
     """Split a docstring into (summary line, body), or None if it has no usable body.
 
-    >>> docstring_pair("Return the answer.\\n\\nIt is computed by a very long and careful "
-    ...                "search of everything.")
-    Pair(title='Return the answer.', content='It is computed by a very long and careful search of everything.')
+    >>> pair = docstring_pair("Return the answer.\\n\\nIt is computed by a very long and "
+    ...                       "careful search of everything.")
+    >>> pair.title
+    'Return the answer.'
+    >>> pair.content
+    'It is computed by a very long and careful search of everything.'
+
     """
     head, blank, body = docstring.strip().partition("\n\n")
     if not blank or "\n" in head.strip():
@@ -54,8 +68,11 @@ def stdlib_pairs(root: str | None = None, limit: int | None = None) -> list[Pair
     pairs: list[Pair] = []
     seen: set[Pair] = set()
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames
-                             if d not in _SKIP_DIRS and not d.startswith(("config-", "lib-dynload")))
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if d not in _SKIP_DIRS and not d.startswith(("config-", "lib-dynload"))
+        )
         for name in sorted(f for f in filenames if f.endswith(".py")):
             try:
                 with open(os.path.join(dirpath, name), encoding="utf-8") as handle:
@@ -63,8 +80,9 @@ def stdlib_pairs(root: str | None = None, limit: int | None = None) -> list[Pair
             except (SyntaxError, UnicodeDecodeError, ValueError):
                 continue  # deliberately broken test fixtures, odd encodings
             for node in ast.walk(tree):
-                if not isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef,
-                                         ast.AsyncFunctionDef)):
+                if not isinstance(
+                    node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+                ):
                     continue
                 if not isinstance(node, ast.Module) and node.name.startswith("_"):
                     continue
@@ -81,29 +99,38 @@ def stdlib_pairs(root: str | None = None, limit: int | None = None) -> list[Pair
 def chinese_pairs() -> list[Pair]:
     """The 120 vendored *Romance of the Three Kingdoms* chapter title/opening pairs."""
     text = resources.files("keras_seq2seq_title").joinpath("data/sanguo_openings.jsonl")
-    return [Pair(r["title"], r["content"]) for r in
-            map(json.loads, text.read_text(encoding="utf-8").splitlines()) if r]
+    return [
+        Pair(r["title"], r["content"])
+        for r in map(json.loads, text.read_text(encoding="utf-8").splitlines())
+        if r
+    ]
 
 
 def embedded_corpus(languages: tuple[str, ...] = ("en", "zh")) -> list[Pair]:
     """The default training corpus: stdlib docstrings (``"en"``) and/or the Chinese sample."""
     unknown = set(languages) - {"en", "zh"}
     if unknown or not languages:
-        raise ValueError(f"`languages` must be a non-empty subset of ('en', 'zh'). "
-                         f"Received: languages={languages!r}")
+        raise ValueError(
+            f"`languages` must be a non-empty subset of ('en', 'zh'). "
+            f"Received: languages={languages!r}"
+        )
     return (stdlib_pairs() if "en" in languages else []) + (
-        chinese_pairs() if "zh" in languages else [])
+        chinese_pairs() if "zh" in languages else []
+    )
 
 
-def split_pairs(pairs: list[Pair], validation_fraction: float, seed: int = 0
-                ) -> tuple[list[Pair], list[Pair]]:
+def split_pairs(
+    pairs: list[Pair], validation_fraction: float, seed: int = 0
+) -> tuple[list[Pair], list[Pair]]:
     """Shuffle deterministically with ``seed`` and split off ``validation_fraction`` of pairs."""
     if not 0.0 <= validation_fraction < 1.0:
-        raise ValueError("`validation_fraction` must be in [0, 1). "
-                         f"Received: validation_fraction={validation_fraction!r}")
+        raise ValueError(
+            "`validation_fraction` must be in [0, 1). "
+            f"Received: validation_fraction={validation_fraction!r}"
+        )
     order = list(range(len(pairs)))
     random.Random(seed).shuffle(order)
-    cut = int(round(len(pairs) * validation_fraction))
+    cut = round(len(pairs) * validation_fraction)
     held = sorted(order[:cut])
     kept = sorted(order[cut:])
     return [pairs[i] for i in kept], [pairs[i] for i in held]

@@ -30,22 +30,26 @@ class Pair:
     content: str
 
 
-def _field_name(record: dict, field: str | None, aliases: tuple[str, ...], where: str,
-                what: str) -> str:
+def _field_name(
+    record: dict, field: str | None, aliases: tuple[str, ...], where: str, what: str
+) -> str:
     names = (field,) if field else aliases
     for name in names:
         if name in record:
             return name
-    raise DataFormatError(f"{where}: no {what} field (looked for {', '.join(map(repr, names))}; "
-                          f"the line has {sorted(record)}); set `{what}_field`")
+    raise DataFormatError(
+        f"{where}: no {what} field (looked for {', '.join(map(repr, names))}; "
+        f"the line has {sorted(record)}); set `{what}_field`"
+    )
 
 
 def _pick(record: dict, field: str | None, aliases: tuple[str, ...], where: str, what: str) -> str:
     name = _field_name(record, field, aliases, where, what)
     value = record[name]
     if not isinstance(value, str):
-        raise DataFormatError(f"{where}: field {name!r} must be a string, got "
-                              f"{type(value).__name__}")
+        raise DataFormatError(
+            f"{where}: field {name!r} must be a string, got {type(value).__name__}"
+        )
     return value
 
 
@@ -85,7 +89,8 @@ def load_pairs(
     with open(path, encoding="utf-8") as handle:
         lines = handle.read().splitlines()
     pairs = (_read_jsonl if format == "jsonl" else _read_tsv)(
-        path, lines, title_field, content_field, header)
+        path, lines, title_field, content_field, header
+    )
     if skip_empty:
         pairs = [p for p in pairs if p.title.strip() and p.content.strip()]
     return pairs
@@ -100,12 +105,17 @@ def _read_jsonl(path, lines, title_field, content_field, header):
         try:
             record = json.loads(line)
         except json.JSONDecodeError as error:
-            raise DataFormatError(f"{where}: not valid JSON ({error.msg} at column "
-                                  f"{error.colno})") from None
+            raise DataFormatError(
+                f"{where}: not valid JSON ({error.msg} at column {error.colno})"
+            ) from None
         if not isinstance(record, dict):
             raise DataFormatError(f"{where}: expected a JSON object, got {type(record).__name__}")
-        pairs.append(Pair(_pick(record, title_field, TITLE_ALIASES, where, "title"),
-                          _pick(record, content_field, CONTENT_ALIASES, where, "content")))
+        pairs.append(
+            Pair(
+                _pick(record, title_field, TITLE_ALIASES, where, "title"),
+                _pick(record, content_field, CONTENT_ALIASES, where, "content"),
+            )
+        )
     return pairs
 
 
@@ -118,17 +128,20 @@ def _read_tsv(path, lines, title_field, content_field, header):
     if header:
         names = {name: i for i, name in enumerate(first)}
         title_col = names[_field_name(names, title_field, TITLE_ALIASES, f"{path}:1", "title")]
-        content_col = names[_field_name(names, content_field, CONTENT_ALIASES, f"{path}:1",
-                                        "content")]
+        content_col = names[
+            _field_name(names, content_field, CONTENT_ALIASES, f"{path}:1", "content")
+        ]
         start = 2
     pairs = []
-    for number, row in enumerate(rows[start - 1:], start=start):
+    for number, row in enumerate(rows[start - 1 :], start=start):
         if not row or not any(cell.strip() for cell in row):
             continue
         if len(row) <= max(title_col, content_col):
-            raise DataFormatError(f"{path}:{number}: expected at least "
-                                  f"{max(title_col, content_col) + 1} tab-separated columns, "
-                                  f"got {len(row)}")
+            raise DataFormatError(
+                f"{path}:{number}: expected at least "
+                f"{max(title_col, content_col) + 1} tab-separated columns, "
+                f"got {len(row)}"
+            )
         pairs.append(Pair(row[title_col], row[content_col]))
     return pairs
 
@@ -137,5 +150,7 @@ def save_jsonl(pairs: list[Pair], path: str | os.PathLike) -> None:
     """Write pairs as JSONL with ``title``/``content`` keys (UTF-8, non-ASCII kept)."""
     with open(path, "w", encoding="utf-8") as handle:
         for pair in pairs:
-            handle.write(json.dumps({"title": pair.title, "content": pair.content},
-                                    ensure_ascii=False) + "\n")
+            handle.write(
+                json.dumps({"title": pair.title, "content": pair.content}, ensure_ascii=False)
+                + "\n"
+            )

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-import numpy as np
 import keras
+import numpy as np
 
 from .data import Pair
 
 
-def encode_pairs(tokenizer, pairs: list[Pair], max_source_length: int, max_title_length: int
-                 ) -> tuple[list[list[int]], list[list[int]]]:
+def encode_pairs(
+    tokenizer, pairs: list[Pair], max_source_length: int, max_title_length: int
+) -> tuple[list[list[int]], list[list[int]]]:
     """Source ids and ``[BOS] title [EOS]`` ids of each pair, cut to the maximum lengths."""
-    sources = [tokenizer.encode(p.content, max_length=max_source_length) or [tokenizer.unk_id]
-               for p in pairs]
-    titles = [tokenizer.encode(p.title, max_length=max_title_length, add_bos=True, add_eos=True)
-              for p in pairs]
+    sources = [
+        tokenizer.encode(p.content, max_length=max_source_length) or [tokenizer.unk_id]
+        for p in pairs
+    ]
+    titles = [
+        tokenizer.encode(p.title, max_length=max_title_length, add_bos=True, add_eos=True)
+        for p in pairs
+    ]
     return sources, titles
 
 
@@ -50,14 +55,29 @@ class TitleDataset(keras.utils.PyDataset):
         **kwargs: ``workers``, ``use_multiprocessing``, ``max_queue_size``.
     """
 
-    def __init__(self, sources, titles, batch_size=32, shuffle=True, bucket_size=20,
-                 pad_multiple=8, seed=0, epoch=0, **kwargs):
+    def __init__(
+        self,
+        sources,
+        titles,
+        batch_size=32,
+        shuffle=True,
+        bucket_size=20,
+        pad_multiple=8,
+        seed=0,
+        epoch=0,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if len(sources) != len(titles) or not sources:
-            raise ValueError("`sources` and `titles` must be non-empty and equally long. "
-                             f"Received: {len(sources)} sources, {len(titles)} titles")
-        for name, value in (("batch_size", batch_size), ("bucket_size", bucket_size),
-                            ("pad_multiple", pad_multiple)):
+            raise ValueError(
+                "`sources` and `titles` must be non-empty and equally long. "
+                f"Received: {len(sources)} sources, {len(titles)} titles"
+            )
+        for name, value in (
+            ("batch_size", batch_size),
+            ("bucket_size", bucket_size),
+            ("pad_multiple", pad_multiple),
+        ):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"`{name}` must be an integer >= 1. Received: {name}={value!r}")
         self.sources, self.titles = list(sources), list(titles)
@@ -78,9 +98,9 @@ class TitleDataset(keras.utils.PyDataset):
         window = self.batch_size * self.bucket_size
         lengths = np.array([len(s) for s in self.sources])
         for start in range(0, n, window):
-            chunk = order[start:start + window]
-            order[start:start + window] = chunk[np.argsort(lengths[chunk], kind="stable")]
-        batches = [order[i:i + self.batch_size] for i in range(0, n, self.batch_size)]
+            chunk = order[start : start + window]
+            order[start : start + window] = chunk[np.argsort(lengths[chunk], kind="stable")]
+        batches = [order[i : i + self.batch_size] for i in range(0, n, self.batch_size)]
         if self.shuffle:
             batches = [batches[i] for i in rng.permutation(len(batches))]
         if len(batches) > 1:

@@ -37,9 +37,9 @@ def ban_repeated_ngrams(logp: np.ndarray, sequences: np.ndarray, size: int) -> N
     if size < 1 or length < size - 1:
         return
     for row, seq in enumerate(sequences.tolist()):
-        prefix = tuple(seq[length - size + 1:]) if size > 1 else ()
+        prefix = tuple(seq[length - size + 1 :]) if size > 1 else ()
         for i in range(length - size + 1):
-            if tuple(seq[i:i + size - 1]) == prefix:
+            if tuple(seq[i : i + size - 1]) == prefix:
                 logp[row, seq[i + size - 1]] = -np.inf
 
 
@@ -54,16 +54,27 @@ def _filter_top(logp: np.ndarray, top_k: int, top_p: float) -> np.ndarray:
         probs /= probs.sum(axis=-1, keepdims=True)
         # keep the smallest prefix whose mass reaches top_p (always the first token)
         drop = np.cumsum(probs, axis=-1) - probs >= top_p
-        np.put_along_axis(out, order, np.where(drop, -np.inf, np.take_along_axis(out, order, -1)),
-                          axis=-1)
+        np.put_along_axis(
+            out, order, np.where(drop, -np.inf, np.take_along_axis(out, order, -1)), axis=-1
+        )
     return out
 
 
-def search_ids(model, source_ids: np.ndarray, beam_size: int = 3, max_length: int = 32,
-               min_length: int = 1, length_penalty: float = 0.0, no_repeat_ngram_size: int = 0,
-               strategy: str = "beam", top_k: int = 0, top_p: float = 1.0,
-               temperature: float = 1.0, rng: np.random.Generator | None = None,
-               return_scores: bool = False):
+def search_ids(
+    model,
+    source_ids: np.ndarray,
+    beam_size: int = 3,
+    max_length: int = 32,
+    min_length: int = 1,
+    length_penalty: float = 0.0,
+    no_repeat_ngram_size: int = 0,
+    strategy: str = "beam",
+    top_k: int = 0,
+    top_p: float = 1.0,
+    temperature: float = 1.0,
+    rng: np.random.Generator | None = None,
+    return_scores: bool = False,
+):
     """Decode title ids (end token excluded) for each row of ``source_ids``.
 
     Beam search ranks hypotheses by ``score / ((5 + length) / 6) ** length_penalty`` (GNMT);
@@ -135,10 +146,20 @@ def search_ids(model, source_ids: np.ndarray, beam_size: int = 3, max_length: in
     return (results, scores[:, 0].tolist()) if return_scores else results
 
 
-def generate(model, texts: Sequence[str], beam_size: int = 3, max_length: int | None = None,
-             min_length: int = 1, length_penalty: float = 0.0, no_repeat_ngram_size: int = 0,
-             top_k: int = 0, top_p: float = 1.0, temperature: float = 1.0,
-             seed: int | None = None, batch_size: int = 32) -> list[str]:
+def generate(
+    model,
+    texts: Sequence[str],
+    beam_size: int = 3,
+    max_length: int | None = None,
+    min_length: int = 1,
+    length_penalty: float = 0.0,
+    no_repeat_ngram_size: int = 0,
+    top_k: int = 0,
+    top_p: float = 1.0,
+    temperature: float = 1.0,
+    seed: int | None = None,
+    batch_size: int = 32,
+) -> list[str]:
     """Titles for ``texts`` with the fast decoder.
 
     Args:
@@ -157,35 +178,57 @@ def generate(model, texts: Sequence[str], beam_size: int = 3, max_length: int | 
     Returns:
         one title per text.
     """
-    for name, value, low in (("beam_size", beam_size, 1), ("min_length", min_length, 0),
-                             ("no_repeat_ngram_size", no_repeat_ngram_size, 0),
-                             ("top_k", top_k, 0), ("batch_size", batch_size, 1)):
+    for name, value, low in (
+        ("beam_size", beam_size, 1),
+        ("min_length", min_length, 0),
+        ("no_repeat_ngram_size", no_repeat_ngram_size, 0),
+        ("top_k", top_k, 0),
+        ("batch_size", batch_size, 1),
+    ):
         if not isinstance(value, int) or value < low:
             raise ValueError(f"`{name}` must be an integer >= {low}. Received: {name}={value!r}")
     if max_length is None:
         max_length = model.max_title_length - 1
     if not isinstance(max_length, int) or max_length < 1:
-        raise ValueError(f"`max_length` must be an integer >= 1. Received: max_length={max_length!r}")
+        raise ValueError(
+            f"`max_length` must be an integer >= 1. Received: max_length={max_length!r}"
+        )
     if not 0.0 < top_p <= 1.0:
         raise ValueError(f"`top_p` must be in (0, 1]. Received: top_p={top_p!r}")
     if temperature <= 0:
         raise ValueError(f"`temperature` must be > 0. Received: temperature={temperature!r}")
     if length_penalty < 0:
-        raise ValueError(f"`length_penalty` must be >= 0. Received: length_penalty={length_penalty!r}")
+        raise ValueError(
+            f"`length_penalty` must be >= 0. Received: length_penalty={length_penalty!r}"
+        )
     sampling = top_k > 0 or top_p < 1.0
     if sampling and beam_size != 1:
-        raise ValueError("sampling (`top_k` > 0 or `top_p` < 1) needs `beam_size`=1. "
-                         f"Received: beam_size={beam_size}")
+        raise ValueError(
+            "sampling (`top_k` > 0 or `top_p` < 1) needs `beam_size`=1. "
+            f"Received: beam_size={beam_size}"
+        )
     if isinstance(texts, str):
-        raise TypeError("`texts` must be a list of strings, not one string. "
-                        f"Received: texts={texts[:30]!r}")
+        raise TypeError(
+            f"`texts` must be a list of strings, not one string. Received: texts={texts[:30]!r}"
+        )
     rng = np.random.default_rng(seed)
     titles: list[str] = []
     for start in range(0, len(texts), batch_size):
-        chunk = texts[start:start + batch_size]
+        chunk = texts[start : start + batch_size]
         source = encode_sources(model.tokenizer, chunk, model.max_source_length)
-        ids = search_ids(model, source, beam_size, max_length, min_length, length_penalty,
-                         no_repeat_ngram_size, "sample" if sampling else "beam", top_k, top_p,
-                         temperature, rng)
+        ids = search_ids(
+            model,
+            source,
+            beam_size,
+            max_length,
+            min_length,
+            length_penalty,
+            no_repeat_ngram_size,
+            "sample" if sampling else "beam",
+            top_k,
+            top_p,
+            temperature,
+            rng,
+        )
         titles.extend(model.tokenizer.decode(row) for row in ids)
     return titles

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import itertools
 import math
 import statistics
 
@@ -48,7 +49,7 @@ class NearestNeighbourTitles:
     @staticmethod
     def _features(text: str) -> collections.Counter:
         units = metric_units(text)
-        return collections.Counter([(u,) for u in units] + list(zip(units, units[1:])))
+        return collections.Counter([(u,) for u in units] + list(itertools.pairwise(units)))
 
     def _weigh(self, vector: collections.Counter) -> dict:
         weights = {f: c * self.idf.get(f, 0.0) for f, c in vector.items()}
@@ -64,13 +65,16 @@ class NearestNeighbourTitles:
 
 
 def score_rows(name: str, hypotheses: list[str], references: list[str]) -> dict:
-    return {"system": name, **{k: round(100 * v, 2) for k, v in
-                               rouge_scores(hypotheses, references).items()},
-            "bleu": round(100 * bleu(hypotheses, references), 2)}
+    return {
+        "system": name,
+        **{k: round(100 * v, 2) for k, v in rouge_scores(hypotheses, references).items()},
+        "bleu": round(100 * bleu(hypotheses, references), 2),
+    }
 
 
-def evaluate(model, pairs: list[Pair], train_pairs: list[Pair], lead: int | None = None,
-             **generate_kwargs) -> tuple[list[dict], list[str]]:
+def evaluate(
+    model, pairs: list[Pair], train_pairs: list[Pair], lead: int | None = None, **generate_kwargs
+) -> tuple[list[dict], list[str]]:
     """Score the model, lead-N and nearest-neighbour retrieval on ``pairs``.
 
     Args:
@@ -91,8 +95,11 @@ def evaluate(model, pairs: list[Pair], train_pairs: list[Pair], lead: int | None
     generated = model.generate([p.content for p in pairs], **generate_kwargs)
     nearest = NearestNeighbourTitles(train_pairs)
     name = f"lead-{lead}" if lead else "lead-N (N = median train title length)"
-    rows = [score_rows("model", generated, references),
-            score_rows(name, [lead_n(p.content, leads[contains_cjk(p.content)]) for p in pairs],
-                       references),
-            score_rows("nearest-neighbour", [nearest(p.content) for p in pairs], references)]
+    rows = [
+        score_rows("model", generated, references),
+        score_rows(
+            name, [lead_n(p.content, leads[contains_cjk(p.content)]) for p in pairs], references
+        ),
+        score_rows("nearest-neighbour", [nearest(p.content) for p in pairs], references),
+    ]
     return rows, generated

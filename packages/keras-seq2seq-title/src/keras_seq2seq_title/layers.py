@@ -43,20 +43,26 @@ class BagOfCharsPrior(keras.layers.Layer):
     def __init__(self, vocabulary_size, ignore_ids=(0,), **kwargs):
         super().__init__(**kwargs)
         if not isinstance(vocabulary_size, int) or vocabulary_size < 2:
-            raise ValueError("`vocabulary_size` must be an integer >= 2. "
-                             f"Received: vocabulary_size={vocabulary_size!r}")
+            raise ValueError(
+                "`vocabulary_size` must be an integer >= 2. "
+                f"Received: vocabulary_size={vocabulary_size!r}"
+            )
         ignore_ids = tuple(int(i) for i in ignore_ids)
         if any(not 0 <= i < vocabulary_size for i in ignore_ids):
-            raise ValueError(f"`ignore_ids` must be ids in [0, {vocabulary_size}). "
-                             f"Received: ignore_ids={ignore_ids!r}")
+            raise ValueError(
+                f"`ignore_ids` must be ids in [0, {vocabulary_size}). "
+                f"Received: ignore_ids={ignore_ids!r}"
+            )
         self.vocabulary_size = vocabulary_size
         self.ignore_ids = ignore_ids
 
     def build(self, input_shape):
-        self.log_scale = self.add_weight(shape=(self.vocabulary_size,), initializer="zeros",
-                                         name="log_scale")
-        self.shift = self.add_weight(shape=(self.vocabulary_size,), initializer="zeros",
-                                     name="shift")
+        self.log_scale = self.add_weight(
+            shape=(self.vocabulary_size,), initializer="zeros", name="log_scale"
+        )
+        self.shift = self.add_weight(
+            shape=(self.vocabulary_size,), initializer="zeros", name="shift"
+        )
 
     def call(self, source_ids):
         bag = ops.multi_hot(ops.cast(source_ids, "int32"), self.vocabulary_size)
@@ -68,8 +74,11 @@ class BagOfCharsPrior(keras.layers.Layer):
         return (input_shape[0], self.vocabulary_size)
 
     def get_config(self):
-        return {**super().get_config(), "vocabulary_size": self.vocabulary_size,
-                "ignore_ids": list(self.ignore_ids)}
+        return {
+            **super().get_config(),
+            "vocabulary_size": self.vocabulary_size,
+            "ignore_ids": list(self.ignore_ids),
+        }
 
 
 @keras.saving.register_keras_serializable(package="keras_seq2seq_title")
@@ -119,13 +128,16 @@ class EncoderDecoderAttention(keras.layers.Layer):
             memory_shape = query_shape
         query_dim, memory_dim = int(query_shape[-1]), int(memory_shape[-1])
         key_dim = query_dim if self.score == "general" else self.units
-        self.key_kernel = self.add_weight(shape=(memory_dim, key_dim), name="key_kernel",
-                                          initializer="glorot_uniform")
+        self.key_kernel = self.add_weight(
+            shape=(memory_dim, key_dim), name="key_kernel", initializer="glorot_uniform"
+        )
         if self.score == "additive":
-            self.query_kernel = self.add_weight(shape=(query_dim, self.units),
-                                                name="query_kernel", initializer="glorot_uniform")
-            self.score_vector = self.add_weight(shape=(self.units,), name="score_vector",
-                                                initializer="glorot_uniform")
+            self.query_kernel = self.add_weight(
+                shape=(query_dim, self.units), name="query_kernel", initializer="glorot_uniform"
+            )
+            self.score_vector = self.add_weight(
+                shape=(self.units,), name="score_vector", initializer="glorot_uniform"
+            )
 
     def project_keys(self, memory):
         """``memory @ W``: computed once per article and reused at every decoding step."""
@@ -136,8 +148,9 @@ class EncoderDecoderAttention(keras.layers.Layer):
         if self.score == "general":
             scores = ops.einsum("btd,bsd->bts", query, keys)
         else:
-            hidden = ops.tanh(ops.expand_dims(keys, 1) +
-                              ops.expand_dims(ops.matmul(query, self.query_kernel), 2))
+            hidden = ops.tanh(
+                ops.expand_dims(keys, 1) + ops.expand_dims(ops.matmul(query, self.query_kernel), 2)
+            )
             scores = ops.einsum("btsu,u->bts", hidden, self.score_vector)
         scores = ops.cast(scores, "float32")
         if mask is not None:

@@ -25,7 +25,7 @@ def metric_units(text: str, cjk: bool | None = None) -> list[str]:
 
 
 def _ngrams(units: Sequence[str], n: int) -> collections.Counter:
-    return collections.Counter(tuple(units[i:i + n]) for i in range(len(units) - n + 1))
+    return collections.Counter(tuple(units[i : i + n]) for i in range(len(units) - n + 1))
 
 
 def _f1(overlap: float, hyp_total: int, ref_total: int) -> float:
@@ -64,8 +64,10 @@ def rouge_pair(hypothesis: str, reference: str) -> dict[str, float]:
 def rouge_scores(hypotheses: Sequence[str], references: Sequence[str]) -> dict[str, float]:
     """Mean ROUGE-1/2/L F1 (in [0, 1]) over pairs."""
     if len(hypotheses) != len(references) or not references:
-        raise ValueError("`hypotheses` and `references` must be non-empty and equally long. "
-                         f"Received: {len(hypotheses)} hypotheses, {len(references)} references")
+        raise ValueError(
+            "`hypotheses` and `references` must be non-empty and equally long. "
+            f"Received: {len(hypotheses)} hypotheses, {len(references)} references"
+        )
     totals = collections.Counter()
     for hyp, ref in zip(hypotheses, references):
         totals.update(rouge_pair(hyp, ref))
@@ -80,8 +82,10 @@ def bleu(hypotheses: Sequence[str], references: Sequence[str], max_order: int = 
     1.0
     """
     if len(hypotheses) != len(references) or not references:
-        raise ValueError("`hypotheses` and `references` must be non-empty and equally long. "
-                         f"Received: {len(hypotheses)} hypotheses, {len(references)} references")
+        raise ValueError(
+            "`hypotheses` and `references` must be non-empty and equally long. "
+            f"Received: {len(hypotheses)} hypotheses, {len(references)} references"
+        )
     matches, totals = [0] * max_order, [0] * max_order
     hyp_length = ref_length = 0
     for hypothesis, reference in zip(hypotheses, references):

@@ -57,15 +57,28 @@ class TitleGenerator(keras.Model):
     (1, 2, 15)
     """
 
-    def __init__(self, tokenizer, embedding_dim=128, units=128, encoder_layers=2,
-                 decoder_layers=2, attention="general", use_prior=True, dropout=0.0,
-                 max_source_length=256, max_title_length=48, **kwargs):
+    def __init__(
+        self,
+        tokenizer,
+        embedding_dim=128,
+        units=128,
+        encoder_layers=2,
+        decoder_layers=2,
+        attention="general",
+        use_prior=True,
+        dropout=0.0,
+        max_source_length=256,
+        max_title_length=48,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if isinstance(tokenizer, dict):
             tokenizer = CharTokenizer.from_config(tokenizer)
         if not isinstance(tokenizer, CharTokenizer):
-            raise TypeError("`tokenizer` must be a CharTokenizer or its config dict. "
-                            f"Received: tokenizer={type(tokenizer).__name__}")
+            raise TypeError(
+                "`tokenizer` must be a CharTokenizer or its config dict. "
+                f"Received: tokenizer={type(tokenizer).__name__}"
+            )
         self.embedding_dim = _positive_int("embedding_dim", embedding_dim)
         self.units = _positive_int("units", units)
         self.encoder_layers = _positive_int("encoder_layers", encoder_layers)
@@ -73,7 +86,9 @@ class TitleGenerator(keras.Model):
         self.max_source_length = _positive_int("max_source_length", max_source_length)
         self.max_title_length = _positive_int("max_title_length", max_title_length, 2)
         if attention not in SCORES:
-            raise ValueError(f"`attention` must be one of {SCORES}. Received: attention={attention!r}")
+            raise ValueError(
+                f"`attention` must be one of {SCORES}. Received: attention={attention!r}"
+            )
         if not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
             raise ValueError(f"`dropout` must be in [0, 1). Received: dropout={dropout!r}")
         self.tokenizer = tokenizer
@@ -84,16 +99,24 @@ class TitleGenerator(keras.Model):
 
         self.embedding = keras.layers.Embedding(vocabulary_size, embedding_dim, name="embedding")
         self.encoder = [
-            keras.layers.Bidirectional(keras.layers.LSTM(units, return_sequences=True),
-                                       name=f"encoder_{i}") for i in range(encoder_layers)]
-        self.decoder = [keras.layers.LSTM(units, return_sequences=True, name=f"decoder_{i}")
-                        for i in range(decoder_layers)]
+            keras.layers.Bidirectional(
+                keras.layers.LSTM(units, return_sequences=True), name=f"encoder_{i}"
+            )
+            for i in range(encoder_layers)
+        ]
+        self.decoder = [
+            keras.layers.LSTM(units, return_sequences=True, name=f"decoder_{i}")
+            for i in range(decoder_layers)
+        ]
         self.attention_layer = EncoderDecoderAttention(units, attention, name="attention")
         self.combine = keras.layers.Dense(units, activation="tanh", name="combine")
         self.output_projection = keras.layers.Dense(vocabulary_size, name="output_projection")
         self.drop = keras.layers.Dropout(self.dropout, name="dropout")
-        self.prior = (BagOfCharsPrior(vocabulary_size, ignore_ids=range(4), name="prior")
-                      if self.use_prior else None)
+        self.prior = (
+            BagOfCharsPrior(vocabulary_size, ignore_ids=range(4), name="prior")
+            if self.use_prior
+            else None
+        )
 
     def build(self, input_shape=None):
         embedded = (None, None, self.embedding_dim)
@@ -130,8 +153,9 @@ class TitleGenerator(keras.Model):
 
     def output_logits(self, decoded, encoded, training=False):
         """Attention, combination, projection and prior: ``(batch, steps, vocabulary)``."""
-        context = self.attention_layer(decoded, encoded["memory"], mask=encoded["mask"],
-                                       keys=encoded["keys"])
+        context = self.attention_layer(
+            decoded, encoded["memory"], mask=encoded["mask"], keys=encoded["keys"]
+        )
         hidden = self.combine(ops.concatenate([decoded, context], axis=-1))
         logits = ops.cast(self.output_projection(self.drop(hidden, training=training)), "float32")
         if self.prior is not None:
@@ -170,12 +194,19 @@ class TitleGenerator(keras.Model):
         return generate(self, texts, **kwargs)
 
     def get_config(self):
-        return {**super().get_config(), "tokenizer": self.tokenizer.get_config(),
-                "embedding_dim": self.embedding_dim, "units": self.units,
-                "encoder_layers": self.encoder_layers, "decoder_layers": self.decoder_layers,
-                "attention": self.attention, "use_prior": self.use_prior,
-                "dropout": self.dropout, "max_source_length": self.max_source_length,
-                "max_title_length": self.max_title_length}
+        return {
+            **super().get_config(),
+            "tokenizer": self.tokenizer.get_config(),
+            "embedding_dim": self.embedding_dim,
+            "units": self.units,
+            "encoder_layers": self.encoder_layers,
+            "decoder_layers": self.decoder_layers,
+            "attention": self.attention,
+            "use_prior": self.use_prior,
+            "dropout": self.dropout,
+            "max_source_length": self.max_source_length,
+            "max_title_length": self.max_title_length,
+        }
 
     @classmethod
     def from_config(cls, config):
@@ -215,6 +246,8 @@ class MaskedSequenceCrossEntropy(keras.losses.Loss):
 
 def compile_title_model(model, learning_rate=1e-3, clipnorm=1.0):
     """Compile ``model`` with Adam and :class:`MaskedSequenceCrossEntropy`; returns it."""
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=clipnorm),
-                  loss=MaskedSequenceCrossEntropy())
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate, clipnorm=clipnorm),
+        loss=MaskedSequenceCrossEntropy(),
+    )
     return model

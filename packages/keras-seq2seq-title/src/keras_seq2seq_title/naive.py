@@ -13,8 +13,9 @@ import numpy as np
 from keras import ops
 
 
-def naive_beam_search(model, source_ids, beam_size: int = 3, max_length: int = 32,
-                      min_length: int = 0) -> list[int]:
+def naive_beam_search(
+    model, source_ids, beam_size: int = 3, max_length: int = 32, min_length: int = 0
+) -> list[int]:
     """Title ids (end token excluded) for one article ``source_ids`` (a list of ids)."""
     tok = model.tokenizer
     first_allowed = 3  # the seed sliced probabilities [:, 3:]: no padding, unknown or begin

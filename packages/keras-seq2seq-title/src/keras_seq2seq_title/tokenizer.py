@@ -19,9 +19,14 @@ RESERVED_TOKENS: tuple[str, ...] = (PAD, UNK, BOS, EOS)
 SPLITS = ("char", "word")
 
 _CJK_RANGES = (
-    (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2FA1F),  # ideographs
-    (0x3040, 0x30FF), (0xAC00, 0xD7AF),  # kana, hangul syllables
-    (0x3000, 0x303F), (0xFF00, 0xFFEF),  # CJK punctuation, full-width forms
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xF900, 0xFAFF),
+    (0x20000, 0x2FA1F),  # ideographs
+    (0x3040, 0x30FF),
+    (0xAC00, 0xD7AF),  # kana, hangul syllables
+    (0x3000, 0x303F),
+    (0xFF00, 0xFFEF),  # CJK punctuation, full-width forms
 )
 _WORD = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 
@@ -117,8 +122,10 @@ class CharTokenizer:
                 f"{list(reserved_tokens)}. Received: vocabulary[:4]={vocabulary[:4]!r}"
             )
         if len(set(vocabulary)) != len(vocabulary):
-            raise ValueError("`vocabulary` must not contain duplicates. Received duplicates: "
-                             f"{sorted(t for t, n in collections.Counter(vocabulary).items() if n > 1)[:5]}")
+            raise ValueError(
+                "`vocabulary` must not contain duplicates. Received duplicates: "
+                f"{sorted(t for t, n in collections.Counter(vocabulary).items() if n > 1)[:5]}"
+            )
         self.vocabulary = vocabulary
         self.split = split
         self.lowercase = bool(lowercase)
@@ -149,10 +156,14 @@ class CharTokenizer:
             deterministic.
         """
         if not isinstance(min_count, int) or min_count < 1:
-            raise ValueError(f"`min_count` must be an integer >= 1. Received: min_count={min_count!r}")
+            raise ValueError(
+                f"`min_count` must be an integer >= 1. Received: min_count={min_count!r}"
+            )
         if max_size is not None and max_size <= len(reserved_tokens):
-            raise ValueError(f"`max_size` must exceed the {len(reserved_tokens)} reserved tokens. "
-                             f"Received: max_size={max_size!r}")
+            raise ValueError(
+                f"`max_size` must exceed the {len(reserved_tokens)} reserved tokens. "
+                f"Received: max_size={max_size!r}"
+            )
         if split not in SPLITS:
             raise ValueError(f"`split` must be one of {SPLITS}. Received: split={split!r}")
         counts: collections.Counter[str] = collections.Counter()
@@ -160,7 +171,9 @@ class CharTokenizer:
             counts.update(split_text(normalize(text, lowercase), split))
         for token in reserved_tokens:
             counts.pop(token, None)
-        kept = sorted((t for t, n in counts.items() if n >= min_count), key=lambda t: (-counts[t], t))
+        kept = sorted(
+            (t for t, n in counts.items() if n >= min_count), key=lambda t: (-counts[t], t)
+        )
         if max_size is not None:
             kept = kept[: max_size - len(reserved_tokens)]
         return cls(list(reserved_tokens) + kept, split, lowercase, reserved_tokens)
@@ -172,8 +185,9 @@ class CharTokenizer:
     def tokenize(self, text: str) -> list[str]:
         return split_text(normalize(text, self.lowercase), self.split)
 
-    def encode(self, text: str, max_length: int | None = None, add_bos: bool = False,
-               add_eos: bool = False) -> list[int]:
+    def encode(
+        self, text: str, max_length: int | None = None, add_bos: bool = False, add_eos: bool = False
+    ) -> list[int]:
         """Token ids of ``text``, truncated to ``max_length`` ids (markers included)."""
         ids = [self._ids.get(token, self.unk_id) for token in self.tokenize(text)]
         if max_length is not None:
@@ -200,8 +214,12 @@ class CharTokenizer:
         return text
 
     def get_config(self) -> dict[str, Any]:
-        return {"vocabulary": list(self.vocabulary), "split": self.split,
-                "lowercase": self.lowercase, "reserved_tokens": list(self.reserved_tokens)}
+        return {
+            "vocabulary": list(self.vocabulary),
+            "split": self.split,
+            "lowercase": self.lowercase,
+            "reserved_tokens": list(self.reserved_tokens),
+        }
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> CharTokenizer:

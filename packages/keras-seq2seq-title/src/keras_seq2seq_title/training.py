@@ -9,6 +9,7 @@ previous complete checkpoint, and ``resume=True`` continues from it with the sam
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -41,15 +42,15 @@ def save_checkpoint(model, out_dir, epoch, history, settings):
     model.save(tmp)
     os.replace(tmp, os.path.join(out_dir, name))
     previous = read_state(out_dir)
-    _write_json_atomically(os.path.join(out_dir, STATE), {
-        "checkpoint": name, "epoch": epoch, "history": history, "settings": settings})
+    _write_json_atomically(
+        os.path.join(out_dir, STATE),
+        {"checkpoint": name, "epoch": epoch, "history": history, "settings": settings},
+    )
     shutil.copyfile(os.path.join(out_dir, name), os.path.join(out_dir, ".model.keras.tmp"))
     os.replace(os.path.join(out_dir, ".model.keras.tmp"), os.path.join(out_dir, "model.keras"))
     if previous and previous["checkpoint"] != name:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.remove(os.path.join(out_dir, previous["checkpoint"]))
-        except FileNotFoundError:
-            pass
 
 
 def read_state(out_dir):
@@ -93,11 +94,24 @@ class _DatasetEpoch(keras.callbacks.Callback):
         self.dataset.epoch = epoch
 
 
-def train(pairs: list[Pair], out_dir: str, epochs: int = 10, batch_size: int = 32,
-          validation_fraction: float = 0.1, seed: int = 0, resume: bool = False,
-          learning_rate: float = 1e-3, min_count: int = 2, max_vocabulary: int | None = None,
-          split: str = "char", lowercase: bool = False, workers: int = 1, verbose: int = 1,
-          callbacks=(), **model_kwargs):
+def train(
+    pairs: list[Pair],
+    out_dir: str,
+    epochs: int = 10,
+    batch_size: int = 32,
+    validation_fraction: float = 0.1,
+    seed: int = 0,
+    resume: bool = False,
+    learning_rate: float = 1e-3,
+    min_count: int = 2,
+    max_vocabulary: int | None = None,
+    split: str = "char",
+    lowercase: bool = False,
+    workers: int = 1,
+    verbose: int = 1,
+    callbacks=(),
+    **model_kwargs,
+):
     """Train (or resume training) a title generator on ``pairs``, checkpointing to ``out_dir``.
 
     Args:
@@ -115,47 +129,74 @@ def train(pairs: list[Pair], out_dir: str, epochs: int = 10, batch_size: int = 3
         ``(model, state)`` where ``state`` is the run's ``state.json`` content plus
         ``"interrupted": bool`` (True after Ctrl-C; the last complete checkpoint is kept).
     """
-    settings = {"validation_fraction": validation_fraction, "seed": seed,
-                "batch_size": batch_size, "pairs": len(pairs)}
+    settings = {
+        "validation_fraction": validation_fraction,
+        "seed": seed,
+        "batch_size": batch_size,
+        "pairs": len(pairs),
+    }
     state = read_state(out_dir) if resume else None
     if resume and state is None:
-        raise ValueError(f"`resume` needs a run directory with {STATE}; none in "
-                         f"Received: out_dir={out_dir!r}")
+        raise ValueError(
+            f"`resume` needs a run directory with {STATE}; none in Received: out_dir={out_dir!r}"
+        )
     if state is not None:
         settings = state["settings"]
         if settings["pairs"] != len(pairs):
-            raise ValueError(f"the run in {out_dir!r} was trained on {settings['pairs']} pairs, "
-                             f"this data has {len(pairs)}: resume with the same `--data`")
-        validation_fraction, seed, batch_size = (settings["validation_fraction"],
-                                                 settings["seed"], settings["batch_size"])
+            raise ValueError(
+                f"the run in {out_dir!r} was trained on {settings['pairs']} pairs, "
+                f"this data has {len(pairs)}: resume with the same `--data`"
+            )
+        validation_fraction, seed, batch_size = (
+            settings["validation_fraction"],
+            settings["seed"],
+            settings["batch_size"],
+        )
     train_pairs, val_pairs = split_pairs(pairs, validation_fraction, seed)
     if state is not None:
         model = load_title_model(out_dir)
         initial_epoch, history = state["epoch"], state["history"]
     else:
         keras.utils.set_random_seed(seed)
-        tokenizer = CharTokenizer.build((t for p in train_pairs for t in (p.title, p.content)),
-                                        min_count=min_count, max_size=max_vocabulary,
-                                        split=split, lowercase=lowercase)
+        tokenizer = CharTokenizer.build(
+            (t for p in train_pairs for t in (p.title, p.content)),
+            min_count=min_count,
+            max_size=max_vocabulary,
+            split=split,
+            lowercase=lowercase,
+        )
         model = compile_title_model(TitleGenerator(tokenizer, **model_kwargs), learning_rate)
         model.build()
         initial_epoch, history = 0, {}
         save_checkpoint(model, out_dir, 0, history, settings)
     tok = model.tokenizer
-    sources, titles = encode_pairs(tok, train_pairs, model.max_source_length,
-                                   model.max_title_length)
-    data = TitleDataset(sources, titles, batch_size, seed=seed, epoch=initial_epoch,
-                        workers=workers)
+    sources, titles = encode_pairs(
+        tok, train_pairs, model.max_source_length, model.max_title_length
+    )
+    data = TitleDataset(
+        sources, titles, batch_size, seed=seed, epoch=initial_epoch, workers=workers
+    )
     validation = None
     if val_pairs:
-        validation = TitleDataset(*encode_pairs(tok, val_pairs, model.max_source_length,
-                                                model.max_title_length), batch_size,
-                                  shuffle=False)
+        validation = TitleDataset(
+            *encode_pairs(tok, val_pairs, model.max_source_length, model.max_title_length),
+            batch_size,
+            shuffle=False,
+        )
     interrupted = False
     try:
-        model.fit(data, validation_data=validation, epochs=epochs, initial_epoch=initial_epoch,
-                  callbacks=[_DatasetEpoch(data), EpochCheckpoint(out_dir, history, settings),
-                             *callbacks], verbose=verbose)
+        model.fit(
+            data,
+            validation_data=validation,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            callbacks=[
+                _DatasetEpoch(data),
+                EpochCheckpoint(out_dir, history, settings),
+                *callbacks,
+            ],
+            verbose=verbose,
+        )
     except KeyboardInterrupt:
         interrupted = True
     state = dict(read_state(out_dir), interrupted=interrupted)
