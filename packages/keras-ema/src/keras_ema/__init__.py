@@ -1,6 +1,8 @@
 """keras-ema: weight EMA for any model, any optimizer, any backend.
 
->>> from keras_ema import ExponentialMovingAverage  # doctest: +SKIP
+>>> from keras_ema import ExponentialMovingAverage
+>>> ExponentialMovingAverage(decay=0.99).decay
+0.99
 
 Keras is imported on first access to a public name, so listing plugins stays cheap.
 """

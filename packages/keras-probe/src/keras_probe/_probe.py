@@ -128,7 +128,7 @@ def probe(name: str, tensor: Any) -> Any:
     >>> class Square(keras.layers.Layer):
     ...     def call(self, x):
     ...         return probe("square", x * x) + 1.0
-    >>> Square()(np.ones((2, 3), "float32")).shape
+    >>> tuple(Square()(np.ones((2, 3), "float32")).shape)
     (2, 3)
     """
     if not isinstance(name, str) or not name:

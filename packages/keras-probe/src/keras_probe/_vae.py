@@ -24,7 +24,7 @@ class Sampling(keras.layers.Layer):
 
     >>> import numpy as np
     >>> mean = np.zeros((2, 3), "float32")
-    >>> Sampling(seed=1)([mean, mean], training=False).shape
+    >>> tuple(Sampling(seed=1)([mean, mean], training=False).shape)
     (2, 3)
     """
 
