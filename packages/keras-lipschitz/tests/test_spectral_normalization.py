@@ -243,4 +243,6 @@ def test_sigma_ignores_the_length_of_stored_vectors():
     after = float(keras.ops.convert_to_numpy(layer.sigma()))
     kernel = keras.ops.convert_to_numpy(layer.layer.kernel)
     np.testing.assert_allclose(after, before, rtol=1e-6)
-    np.testing.assert_allclose(after, np.linalg.norm(kernel, 2), rtol=1e-3)
+    exact = np.linalg.norm(kernel, 2)
+    # 15 warm-up iterations from a random u: an estimate from below, within 1%
+    assert exact * 0.99 <= after <= exact * (1 + 1e-6)
