@@ -117,7 +117,18 @@ def conformance(session: nox.Session) -> None:
     """The main job: every installed plugin x every check x every backend -> docs/compat.md."""
     install_everything(session)
     session.run("keras-plugins", "list")
-    session.run("keras-plugins", "check", "--backend", ",".join(backends(session)), env=QUIET_ENV)
+    session.run(
+        "keras-plugins",
+        "check",
+        "--backend",
+        ",".join(backends(session)),
+        "--",
+        "-n",
+        "2",
+        "--dist",
+        "loadgroup",
+        env=QUIET_ENV,
+    )
 
 
 @nox.session(python="3.11")
