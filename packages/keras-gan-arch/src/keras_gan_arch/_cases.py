@@ -230,6 +230,9 @@ def cases():
             conditional_data,
             plugin_state=seed_state,
             skip=_skips(),
+            # the same SN ResNet as sngan-resnet: XLA vs eager rounding (measured 4e-4 on JAX,
+            # jit and DataParallel alike), amplified by Adam and power iteration over 8 steps
+            atol=2e-3,
             epochs=4,
             misuses=[
                 *_misuses_fit(build_conditional, lambda labels: labels[:-1]),
