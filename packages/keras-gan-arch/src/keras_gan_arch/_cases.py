@@ -144,8 +144,17 @@ def _misuses_compile(build, **compile_kwargs):
     return [Misuse(argument, compile_bad, description=f"compile({compile_kwargs})")]
 
 
-def _skips():
+TORCH_CPU_HALF_CONV = (
+    "torch 2.13's CPU float16 conv2d backward raises 'slow_conv2d: grad_weight must be "
+    "contiguous' on these generators' upsample+conv stacks (a torch CPU kernel limit; dcgan's "
+    "transposed convs run, and every other backend runs this check)"
+)
+
+
+def _skips(torch_half_conv=False):
     """Checks that cannot hold for a GAN on the current backend, with the reason."""
+    if keras.backend.backend() == "torch" and torch_half_conv:
+        return {"mixed": TORCH_CPU_HALF_CONV}
     if keras.backend.backend() != "tensorflow":
         return {}
     return {
@@ -189,7 +198,7 @@ def cases():
             build_upsample,
             unconditional_data,
             plugin_state=seed_state,
-            skip=_skips(),
+            skip=_skips(torch_half_conv=True),
             # XLA vs eager rounding, amplified by Adam and power iteration over 8 steps
             atol=2e-3,
             epochs=4,
@@ -201,7 +210,7 @@ def cases():
             build_resnet,
             unconditional_data,
             plugin_state=seed_state,
-            skip=_skips(),
+            skip=_skips(torch_half_conv=True),
             # XLA vs eager rounding, amplified by Adam and power iteration over 8 steps
             atol=2e-3,
             epochs=4,
@@ -212,7 +221,7 @@ def cases():
             build_selfmod,
             unconditional_data,
             plugin_state=seed_state,
-            skip=_skips(),
+            skip=_skips(torch_half_conv=True),
             epochs=4,
             misuses=[
                 Misuse(
@@ -229,7 +238,7 @@ def cases():
             build_conditional,
             conditional_data,
             plugin_state=seed_state,
-            skip=_skips(),
+            skip=_skips(torch_half_conv=True),
             # the same SN ResNet as sngan-resnet: XLA vs eager rounding (measured 4e-4 on JAX,
             # jit and DataParallel alike), amplified by Adam and power iteration over 8 steps
             atol=2e-3,
