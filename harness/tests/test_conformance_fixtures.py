@@ -28,15 +28,9 @@ DEFECTS = {
 }
 
 
-@pytest.fixture(scope="module")
-def outcomes(
-    fixture_site: Path, tmp_path_factory: pytest.TempPathFactory
-) -> dict[tuple[str, str], dict]:
-    report = tmp_path_factory.mktemp("fixture-conformance") / "report.json"
-    selected = ["fixture-good::"] + [
-        f"{p}::scale::{c}" for p, checks in DEFECTS.items() for c in checks
-    ]
-    env = fixture_env(fixture_site, KERAS_BACKEND=keras.backend.backend())
+def conformance_rows(site: Path, selection: str, report: Path, timeout: int) -> list[dict]:
+    """Run the real suite over the fixture plugins matching ``-k selection``; its report rows."""
+    env = fixture_env(site, KERAS_BACKEND=keras.backend.backend())
     command = [
         sys.executable,
         "-m",
@@ -47,11 +41,22 @@ def outcomes(
         "-p",
         "no:cacheprovider",
         "-k",
-        " or ".join(selected),
+        selection,
         f"--conformance-json={report}",
     ]
-    subprocess.run(command, env=env, capture_output=True, text=True, timeout=1500)
-    rows = json.loads(report.read_text())["results"]
+    subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
+    return json.loads(report.read_text())["results"]
+
+
+@pytest.fixture(scope="module")
+def outcomes(
+    fixture_site: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[tuple[str, str], dict]:
+    report = tmp_path_factory.mktemp("fixture-conformance") / "report.json"
+    selected = ["fixture-good::"] + [
+        f"{p}::scale::{c}" for p, checks in DEFECTS.items() for c in checks
+    ]
+    rows = conformance_rows(fixture_site, " or ".join(selected), report, timeout=1500)
     return {(r["plugin"], r["check"]): r for r in rows}
 
 
@@ -81,23 +86,8 @@ def test_each_check_fails_on_its_defective_fixture(outcomes: dict, plugin: str, 
 
 
 def test_broken_plugins_become_failures_not_crashes(fixture_site: Path, tmp_path: Path) -> None:
-    report = tmp_path / "report.json"
-    env = fixture_env(fixture_site, KERAS_BACKEND=keras.backend.backend())
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "--pyargs",
-        "keras_plugin_harness.conformance",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "-k",
-        "discovery or ::cases",
-        f"--conformance-json={report}",
-    ]
-    subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
-    rows = {r["plugin"]: r for r in json.loads(report.read_text())["results"]}
+    rows = conformance_rows(fixture_site, "discovery or ::cases", tmp_path / "report.json", 600)
+    rows = {r["plugin"]: r for r in rows}
     assert rows["fixture-broken-import"]["outcome"] == "failed"
     assert "ImportError" in rows["fixture-broken-import"]["reason"]
     assert "conformance_cases() raised" in rows["fixture-raising-hook"]["reason"]
