@@ -135,7 +135,11 @@ def markdown(results: list[dict[str, Any]], command: str) -> str:
 
 
 def run_all(backends: list[str], plugin: str | None, out: Path, json_path: Path) -> int:
-    """One worker process per backend, then one report; non-zero if a budget or case failed."""
+    """One worker process per backend, then one report; non-zero if a budget or case failed.
+
+    Rows of plugin/backend pairs not run this time are kept from ``json_path``, so
+    ``--plugin X --backend jax`` refreshes only those rows of ``docs/benchmarks.md``.
+    """
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as folder:
         for backend in backends:
@@ -147,12 +151,24 @@ def run_all(backends: list[str], plugin: str | None, out: Path, json_path: Path)
             if path.exists():
                 data = json.loads(path.read_text())
                 results += data["results"] if isinstance(data, dict) else data
-    command = "keras-plugins bench " + " ".join(sys.argv[2:])
-    write_atomically(json_path, json.dumps(results, indent=1, default=str) + "\n")
-    write_atomically(out, markdown(results, command.strip()))
-    print(markdown(results, command.strip()))
     bad = [r for r in results if "error" in r or r.get("within_budget") is False]
+    ran = {(r["plugin"], r["backend"]) for r in results}
+    kept = [r for r in _previous(json_path) if (r["plugin"], r["backend"]) not in ran]
+    merged = sorted(kept + results, key=lambda r: (r["plugin"], r["case"], r["backend"]))
+    command = "keras-plugins bench [--plugin NAME] [--backend ...]"
+    write_atomically(json_path, json.dumps(merged, indent=1, default=str) + "\n")
+    write_atomically(out, markdown(merged, command))
+    print(markdown(results, command))
     return 1 if bad or not results else 0
+
+
+def _previous(json_path: Path) -> list[dict[str, Any]]:
+    """Results of earlier runs, so benchmarking one plugin or backend keeps the others' rows."""
+    try:
+        data = json.loads(json_path.read_text())
+    except (OSError, ValueError):
+        return []
+    return [r for r in data if isinstance(r, dict) and "plugin" in r and "backend" in r]
 
 
 if __name__ == "__main__":

@@ -106,7 +106,7 @@ def ema_update(
     >>> [round(float(v), 6) for v in ops.convert_to_numpy(avg[0])], int(step), round(float(prod), 6)
     ([0.1, 0.1], 6, 0.9)
     """
-    from keras import ops
+    from keras import backend, ops
 
     new_step = step + 1
     d = scheduled_decay(
@@ -121,11 +121,18 @@ def ema_update(
     new_product = ops.where(due, decay_product * d, decay_product)
 
     def blend() -> list[Any]:
+        # One `1 - d` per dtype, not per variable: on TensorFlow CPU every small op in the
+        # step costs a few microseconds, and a CNN has dozens of variables.
+        rates: dict[str, Any] = {}
         new = []
         for average, weight in zip(averages, weights, strict=True):
-            weight = ops.cast(weight, average.dtype)
-            if is_float(average.dtype):
-                new.append(average - ops.cast(1.0 - d, average.dtype) * (average - weight))
+            dtype = backend.standardize_dtype(average.dtype)
+            if weight.dtype != average.dtype:
+                weight = ops.cast(weight, dtype)
+            if is_float(dtype):
+                if dtype not in rates:
+                    rates[dtype] = ops.cast(1.0 - d, dtype)
+                new.append(average - rates[dtype] * (average - weight))
             else:
                 new.append(weight)
         return new
