@@ -84,6 +84,45 @@ def test_fit_matches_reference_after_50_steps(schedule):
     assert [int(c) for c in counter] == [50]  # integer state copied, not averaged
 
 
+class RecordAfterStep(keras.callbacks.Callback):
+    """The model's weights before training (if built by then) and after every batch."""
+
+    def __init__(self):
+        super().__init__()
+        self.initial, self.history = None, []
+
+    def on_train_begin(self, logs=None):
+        if self.model.built and self.model.weights:
+            self.initial = [keras.ops.convert_to_numpy(v.value) for v in self.model.weights]
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.history.append([keras.ops.convert_to_numpy(v.value) for v in self.model.weights])
+
+
+def test_model_without_input_is_averaged_from_its_first_step():
+    # TensorFlow builds such a model inside the first traced step of `fit`; JAX and PyTorch
+    # build it symbolically before `on_train_begin`. Either way the callback must work.
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.layers.Dense(6, activation="tanh"), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(0.05, momentum=0.9), "mse")
+    x, y = data(32)
+    ema = ExponentialMovingAverage(decay=0.9, warmup="ratio")
+    record = RecordAfterStep()
+    model.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=0, callbacks=[ema, record])
+    assert ema.step == 12
+    if keras.backend.backend() == "tensorflow":
+        assert record.initial is None  # really the deferred path
+        initial = record.history[0]  # averaged from the weights after step 1
+    else:
+        initial = record.initial
+    want = reference_ema(initial, record.history, decay=0.9, warmup="ratio")
+    got = ema.average_weights()
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w.astype(g.dtype), atol=1e-6, rtol=0)
+    raw = record.history[-1]
+    assert all(not np.allclose(g, r, atol=1e-4) for g, r in zip(got, raw))  # it did average
+
+
 def test_plain_api_update_matches_reference():
     keras.utils.set_random_seed(0)
     model = small_model()

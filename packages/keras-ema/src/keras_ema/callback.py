@@ -37,6 +37,21 @@ def _check_positive(name: str, value: Any) -> None:
         raise ValueError(f"`{name}` must be > 0. Received: {name}={value}")
 
 
+def _builds_in_first_step(model: Any) -> bool:
+    """Whether ``fit`` builds ``model`` inside its first train step (TensorFlow, no strategy:
+    JAX and PyTorch build every model symbolically before ``on_train_begin``)."""
+    if keras.backend.backend() != "tensorflow":
+        return False
+    if model.steps_per_execution != 1:
+        raise ValueError(
+            "`model` must be built before `fit` when `steps_per_execution` > 1 (its first "
+            "execution runs several steps before the EMA could see the weights): call it on a "
+            "batch or use `keras.Input`. Received: "
+            f"model={model.name!r}, steps_per_execution={model.steps_per_execution}"
+        )
+    return True
+
+
 @keras.saving.register_keras_serializable(package="keras_ema")
 class ExponentialMovingAverage(keras.callbacks.Callback):
     """Keep an exponential moving average of a model's weights during training.
@@ -45,7 +60,9 @@ class ExponentialMovingAverage(keras.callbacks.Callback):
     JAX and PyTorch. During ``fit`` the update runs inside the compiled train step. The
     averages, a step counter and the product of decays live in a small state object attached
     to the model: it is saved by ``model.save``, ``save_weights``, ``ModelCheckpoint`` and
-    ``BackupAndRestore``, and a new callback with the same ``name`` continues from it. On a
+    ``BackupAndRestore``, and a new callback with the same ``name`` continues from it. A model
+    without an ``Input`` that TensorFlow builds inside the first step of ``fit`` is averaged from
+    the weights after that step (they did not exist before it). On a
     :class:`keras_ema.EMAModel` the state is also recorded in the model's config, so
     ``keras.saving.load_model`` alone restores it; on another model, ``attach`` the callback
     and ``load_weights`` after ``load_model``.
@@ -144,6 +161,7 @@ class ExponentialMovingAverage(keras.callbacks.Callback):
         self._state: EMAState | None = None
         self._wrapper: Any = None
         self._backup: list[np.ndarray] | None = None
+        self._deferred = False
 
     # ----------------------------------------------------------------------------------------
     # Plain API (also for custom training loops)
@@ -250,6 +268,24 @@ class ExponentialMovingAverage(keras.callbacks.Callback):
             self.attach(model)
 
     def on_train_begin(self, logs: Any = None) -> None:
+        self._deferred = False
+        if not (self.model.built and self.model.weights) and _builds_in_first_step(self.model):
+            # TensorFlow builds a model without an `Input` inside the first traced step, so
+            # there is nothing to average yet: attach after that step (see on_train_batch_end).
+            self._deferred = True
+            return
+        self._install()
+
+    def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+        if self._deferred:
+            self._deferred = False
+            # The weights before step 1 never existed outside the traced step, so the
+            # average starts from those after it; the step count stays exact.
+            self.attach(self.model)
+            self.update()
+            self._install()  # later steps update inside the (re)compiled train step
+
+    def _install(self) -> None:
         self.attach(self.model)
         self._wrapper = train_step.install(
             self.model,
@@ -261,6 +297,7 @@ class ExponentialMovingAverage(keras.callbacks.Callback):
         )
 
     def on_train_end(self, logs: Any = None) -> None:
+        self._deferred = False
         self.swap_out()
         if self._wrapper is not None:
             train_step.uninstall(self.model, self._wrapper)
