@@ -6,6 +6,9 @@
   one entry per argument, so griffe can still check every name against the signature.
 - An argument described as ``> 0`` or ``>= 1`` keeps its ``>`` (Markdown would quote it).
 - Sphinx roles (``:class:`Mixup```) become plain code spans.
+- A module attribute without a docstring, assigned an instance of a class of the same module
+  (``hookimpl = _HookimplMarker(PROJECT)``), shows that class's docstring: it is what
+  ``help(hookimpl)`` prints and what the doctests run.
 """
 
 from __future__ import annotations
@@ -65,7 +68,22 @@ def rewrite(text: str) -> str:
     return "\n".join(fence_doctests(split_grouped_args(lines)))
 
 
+def instance_class_docstring(obj: Any) -> str | None:
+    """The (already rewritten) docstring of the same-module class ``obj`` is an instance of."""
+    value = obj.value
+    if not isinstance(value, griffe.ExprCall) or not isinstance(value.function, griffe.ExprName):
+        return None
+    cls = obj.parent.members.get(value.function.name) if obj.parent is not None else None
+    if cls is None or cls.is_alias or not cls.is_class or cls.docstring is None:
+        return None
+    return str(cls.docstring.value)
+
+
 class ProjectDocstrings(griffe.Extension):
     def on_instance(self, *, obj: Any, **kwargs: Any) -> None:
         if obj.docstring is not None:
             obj.docstring.value = rewrite(obj.docstring.value)
+        elif obj.is_attribute and obj.parent is not None and obj.parent.is_module:
+            text = instance_class_docstring(obj)
+            if text is not None:
+                obj.docstring = griffe.Docstring(text, parent=obj)

@@ -37,6 +37,18 @@ class PluginInfo:
         summary: one line saying what the plugin does.
         backends: Keras backends the plugin supports; the others are skipped with a reason.
         url: where the plugin's documentation lives (optional).
+
+    Raises:
+        ValueError: ``name`` is empty or ``backends`` names an unknown backend.
+
+    >>> info = PluginInfo("keras-demo", "0.1.0", "Does one thing well", backends=("jax",))
+    >>> info.name, info.backends
+    ('keras-demo', ('jax',))
+    >>> try:
+    ...     PluginInfo("keras-demo", "0.1.0", "Does one thing well", backends=("mxnet",))
+    ... except ValueError as error:
+    ...     print(str(error).rpartition(". ")[2])
+    Received unknown backends: ['mxnet']
     """
 
     name: str
@@ -64,6 +76,19 @@ class Misuse:
         call: a zero-argument callable performing the misuse; it must raise ``error``.
         error: accepted exception type(s). Defaults to ``(ValueError, TypeError)``.
         description: a few words for reports, e.g. ``"decay above 1"``.
+
+    The check calls ``call()`` and passes when it raises ``error`` with a message naming
+    ``argument`` in backticks:
+
+    >>> def scale(factor):
+    ...     if factor <= 0:
+    ...         raise ValueError(f"`factor` must be > 0. Received: factor={factor}")
+    >>> misuse = Misuse("factor", lambda: scale(-1.0), description="negative factor")
+    >>> try:
+    ...     misuse.call()
+    ... except misuse.error as error:
+    ...     print(f"`{misuse.argument}`" in str(error), error)
+    True `factor` must be > 0. Received: factor=-1.0
     """
 
     argument: str
@@ -100,6 +125,32 @@ class ConformanceCase:
         epochs: epochs of the `trains` fit; the loss of the last epoch must be below the first.
         atol: absolute tolerance when comparing runs that should agree (jit, distributed, gpu).
         seed: the seed passed to ``keras.utils.set_random_seed`` before building.
+
+    Raises:
+        ValueError: a bad ``name``, ``skip`` key, ``batch_size`` or ``epochs``.
+
+    In a plugin's ``_cases.py`` (Keras is imported inside the callables, when the suite runs):
+
+    >>> import numpy as np
+    >>> def build_model():
+    ...     import keras
+    ...     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    ...     model.compile(optimizer="sgd", loss="mse")
+    ...     return model
+    >>> def make_data():
+    ...     rng = np.random.default_rng(0)
+    ...     return rng.normal(size=(32, 4)), rng.normal(size=(32, 2))
+    >>> case = ConformanceCase(
+    ...     "dense",
+    ...     build_model,
+    ...     make_data,
+    ...     misuses=[Misuse("units", lambda: int("-"), error=ValueError)],
+    ...     skip={"mixed@jax": "no float16 matmul on this CPU"},
+    ... )
+    >>> [array.shape for array in case.make_data()]
+    [(32, 4), (32, 2)]
+    >>> case.skip_reason("mixed", "jax"), case.skip_reason("mixed", "torch")
+    ('no float16 matmul on this CPU', None)
     """
 
     name: str
@@ -160,6 +211,30 @@ class BenchCase:
         measure: callable returning rows of numbers (measure kind).
         steps: steps per timing block; blocks: number of alternating blocks.
         backends: backends on which this case runs.
+
+    Raises:
+        ValueError: only one of ``baseline``/``candidate`` is given, or neither kind is.
+
+    A timing case whose candidate step does twice the work of the baseline step, with a budget
+    on JAX only, and a measure case:
+
+    >>> def setup(repeats):
+    ...     values = list(range(1000))
+    ...     return lambda: [sum(values) for _ in range(repeats)]
+    >>> timing = BenchCase(
+    ...     "sum-twice",
+    ...     "two sums vs one",
+    ...     baseline=lambda: setup(1),
+    ...     candidate=lambda: setup(2),
+    ...     max_ratio={"jax": 2.5},
+    ... )
+    >>> timing.ratio_budget("jax"), timing.ratio_budget("torch")
+    (2.5, None)
+    >>> timing.candidate()()
+    [499500, 499500]
+    >>> quality = BenchCase("quality", "accuracy", measure=lambda: [{"model": "demo", "acc": 0.9}])
+    >>> quality.measure()
+    [{'model': 'demo', 'acc': 0.9}]
     """
 
     name: str

@@ -27,8 +27,54 @@ if TYPE_CHECKING:
 
 PROJECT = "keras_plugins"
 
-hookspec = pluggy.HookspecMarker(PROJECT)
-hookimpl = pluggy.HookimplMarker(PROJECT)
+
+# pluggy's markers, subclassed only so that ``help(hookimpl)`` and the docs show this project's
+# usage (their instances have __slots__, so they cannot carry a docstring of their own).
+class _HookspecMarker(pluggy.HookspecMarker):  # type: ignore[misc]  # pluggy marks it @final
+    """Decorator marking the functions of this module as hook specifications.
+
+    Only the harness declares hooks; plugins implement them with `hookimpl`. A decorated function
+    gets a ``keras_plugins_spec`` attribute, which is how pluggy (and ``implemented_hooks``)
+    find the specs:
+
+    >>> from keras_plugin_harness import hookspec, hookspecs
+    >>> sorted(n for n, f in vars(hookspecs).items() if hasattr(f, "keras_plugins_spec"))
+    ['bench_cases', 'conformance_cases', 'plugin_info', 'register_commands', 'register_components']
+    >>> @hookspec
+    ... def my_hook(model):
+    ...     "A hook that a host application could add to its own plugin manager."
+    >>> sorted(my_hook.keras_plugins_spec)[:2]
+    ['firstresult', 'historic']
+    """
+
+    __slots__ = ()
+
+
+class _HookimplMarker(pluggy.HookimplMarker):  # type: ignore[misc]  # pluggy marks it @final
+    """Decorator marking a plugin's functions as implementations of the hooks in this module.
+
+    Decorate each hook function of the module named by the plugin's ``keras_plugins`` entry
+    point; the function name selects the hook, and it may take fewer arguments than the spec.
+
+    >>> from keras_plugin_harness import PluginInfo, hookimpl
+    >>> @hookimpl
+    ... def plugin_info():
+    ...     return PluginInfo("keras-demo", "0.1.0", "Does one thing well")
+    >>> hasattr(plugin_info, "keras_plugins_impl"), plugin_info().name
+    (True, 'keras-demo')
+    >>> @hookimpl(trylast=True)  # pluggy's options work as usual
+    ... def bench_cases():
+    ...     return []
+    >>> bench_cases.keras_plugins_impl["trylast"]
+    True
+    """
+
+    __slots__ = ()
+
+
+# The docs site shows each marker class's docstring for these (docs/_mkdocs/docstrings.py).
+hookspec = _HookspecMarker(PROJECT)
+hookimpl = _HookimplMarker(PROJECT)
 
 
 # --------------------------------------------------------------------------------------------

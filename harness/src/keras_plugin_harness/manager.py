@@ -25,7 +25,22 @@ ENTRY_POINT_GROUP = "keras_plugins"
 
 @dataclass(frozen=True)
 class Problem:
-    """A plugin that could not be (fully) loaded, and why."""
+    """A plugin that could not be (fully) loaded, and why.
+
+    Attributes:
+        plugin: the plugin's name (its distribution name when it never said who it is).
+        reason: one line: what failed and where.
+
+    `discover` collects them in ``Plugins.problems`` instead of raising:
+
+    >>> from importlib.metadata import EntryPoint
+    >>> broken = EntryPoint("broken", "kph_no_such_module", "keras_plugins")
+    >>> plugins = discover([broken])
+    >>> len(plugins), [problem.plugin for problem in plugins.problems]
+    (0, ['broken'])
+    >>> print(plugins.problems[0].reason.partition(" (at ")[0])
+    import of 'kph_no_such_module' failed: ModuleNotFoundError: No module named 'kph_no_such_module'
+    """
 
     plugin: str
     reason: str
@@ -51,6 +66,27 @@ class Plugins:
         manager: the pluggy ``PluginManager`` holding every plugin that loaded.
         infos: ``{name: PluginInfo}`` in discovery order.
         problems: every plugin that was left out or misbehaved, with the reason.
+
+    A plugin is any importable module with ``@hookimpl`` functions; here one is built on the
+    fly and discovered through an entry point:
+
+    >>> import sys, types
+    >>> from importlib.metadata import EntryPoint
+    >>> from keras_plugin_harness import PluginInfo, hookimpl
+    >>> module = types.ModuleType("kph_doctest_plugin")
+    >>> @hookimpl
+    ... def plugin_info():
+    ...     return PluginInfo("keras-doctest", "0.1.0", "A plugin made in a docstring")
+    >>> module.plugin_info = plugin_info
+    >>> sys.modules[module.__name__] = module
+    >>> plugins = discover([EntryPoint("doctest", "kph_doctest_plugin", "keras_plugins")])
+    >>> list(plugins), "keras-doctest" in plugins, plugins.problems
+    (['keras-doctest'], True, [])
+    >>> plugins.infos["keras-doctest"].summary, plugins.module("keras-doctest") is module
+    ('A plugin made in a docstring', True)
+    >>> plugins.implemented_hooks()["plugin_info"], plugins.bench_cases("keras-doctest")
+    (['keras-doctest'], [])
+    >>> del sys.modules[module.__name__]
     """
 
     def __init__(self, manager: pluggy.PluginManager) -> None:

@@ -8,7 +8,21 @@ from typing import Any
 
 
 class ComponentConflictError(ValueError):
-    """Two plugins registered components under the same name."""
+    """Two plugins registered components under the same name.
+
+    A ``ValueError``: raised by `ComponentRegistry.add` while the second plugin's
+    ``register_components`` hook runs; the message names both plugins.
+
+    >>> registry = ComponentRegistry()
+    >>> registry.plugin = "keras-a"
+    >>> registry.add(dict, name="shared>Thing")
+    >>> registry.plugin = "keras-b"
+    >>> try:
+    ...     registry.add(list, name="shared>Thing")
+    ... except ComponentConflictError as error:
+    ...     print(str(error).partition(";")[0])
+    component name 'shared>Thing' is registered by plugin 'keras-a' and by plugin 'keras-b'
+    """
 
 
 @dataclass(frozen=True)
@@ -21,6 +35,15 @@ class Component:
         obj: the class or function.
         plugin: the name of the plugin that registered it.
         example: zero-argument callable building an instance, for the `config` check.
+
+    The registry creates them; hosts read them back per plugin:
+
+    >>> registry = ComponentRegistry()
+    >>> registry.plugin = "keras-demo"
+    >>> registry.add(dict, name="demo>Thing", example=lambda: dict(a=1))
+    >>> (component,) = registry.for_plugin("keras-demo")
+    >>> component.name, component.obj, component.plugin, component.example()
+    ('demo>Thing', <class 'dict'>, 'keras-demo', {'a': 1})
     """
 
     name: str

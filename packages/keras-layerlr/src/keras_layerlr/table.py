@@ -7,7 +7,25 @@ from . import _matching
 
 class LRTable(list):
     """A list of row dicts (``path``, ``shape``, ``group``, ``multiplier``, ``learning_rate``,
-    ``transform``) that prints as an aligned text table."""
+    ``transform``) that prints as an aligned text table.
+
+    `lr_table` returns one; ``group`` and ``transform`` are ``"-"`` where no pattern matched.
+
+    >>> import keras
+    >>> from keras_layerlr import ClipByNorm, LayerLR, LRTable, lr_table
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, name="head")],
+    ...                          name="net")
+    >>> optimizer = LayerLR(keras.optimizers.SGD(0.1), {"bias": 0.5},
+    ...                     transforms={"kernel": ClipByNorm(1.0)})
+    >>> table = lr_table(model, optimizer)
+    >>> isinstance(table, LRTable), table[1]["learning_rate"]
+    (True, 0.05)
+    >>> print(table)
+    path             shape  group  multiplier  learning_rate  transform
+    ---------------  -----  -----  ----------  -------------  ----------
+    net/head/kernel  2x1    -      1           0.1            ClipByNorm
+    net/head/bias    1      bias   0.5         0.05           -
+    """
 
     columns = ("path", "shape", "group", "multiplier", "learning_rate", "transform")
 

@@ -38,6 +38,23 @@ class GradientTransform:
 
     Subclasses with random draws override ``build(optimizer)`` to create their state as
     optimizer variables (so JAX's stateless train step threads it and saving restores it).
+    Subclasses with hyperparameters return them from ``get_config``; decorate them with
+    ``keras.saving.register_keras_serializable`` so a saved `LayerLR` reloads them.
+
+    >>> from keras import ops
+    >>> from keras_layerlr import Chain, ClipByValue, GradientTransform
+    >>> class Scale(GradientTransform):
+    ...     def __init__(self, factor):
+    ...         self.factor = factor
+    ...     def update(self, gradient, variable, step):
+    ...         return gradient * self.factor
+    ...     def get_config(self):
+    ...         return {"factor": self.factor}
+    >>> scale = Scale.from_config(Scale(0.5).get_config())
+    >>> ops.convert_to_numpy(scale(ops.array([4.0, -1.0]), None)).tolist()
+    [2.0, -0.5]
+    >>> ops.convert_to_numpy(Chain(scale, ClipByValue(1.0))(ops.array([4.0, -1.0]), None)).tolist()
+    [1.0, -0.5]
     """
 
     def build(self, optimizer):

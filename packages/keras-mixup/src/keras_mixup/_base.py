@@ -28,6 +28,33 @@ class BatchMixer(keras.layers.Layer):
 
     The seed generator's state is saved with the layer, so a reloaded model continues the same
     random sequence.
+
+    Args:
+        label_smoothing: in [0, 1); applied to labels before mixing. Default 0.
+        num_classes: None or an int >= 2, the number of classes used to one-hot integer
+            labels; None keeps them sparse. Default None.
+        seed: int or None, seed of the stored ``SeedGenerator``. Default None.
+        **kwargs: passed to ``keras.layers.Layer``.
+
+    Raises:
+        ValueError: ``label_smoothing`` or ``num_classes`` is out of range.
+        TypeError: ``seed`` is not an int.
+
+    >>> import numpy as np
+    >>> from keras_mixup import BatchMixer, CutMix, Mixup, SamplePairing
+    >>> all(issubclass(cls, BatchMixer) for cls in (Mixup, CutMix, SamplePairing))
+    True
+    >>> mixer = Mixup(alpha=0.4, label_smoothing=0.1, seed=0)
+    >>> x, y = np.ones((4, 3), "float32"), np.eye(4, dtype="float32")
+    >>> [tuple(t.shape) for t in mixer(x, y, np.ones((4,), "float32"))]
+    [(4, 3), (4, 4), (4,)]
+    >>> tuple(mixer(x).shape)
+    (4, 3)
+    >>> try:
+    ...     Mixup(label_smoothing=1.0)
+    ... except ValueError as error:
+    ...     print(error)
+    `label_smoothing` must be a number in [0, 1). Received: label_smoothing=1.0
     """
 
     def __init__(

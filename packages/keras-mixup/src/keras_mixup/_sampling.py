@@ -30,7 +30,26 @@ MODES = ("batch", "pair", "elem")
 
 
 def ops_backend() -> Any:
-    """The active Keras backend as a namespace (``.numpy``, ``.random``, ``.cast``...)."""
+    """The active Keras backend as a namespace (``.numpy``, ``.random``, ``.cast``...).
+
+    Returns:
+        Keras' ``DynamicBackend``: the mixers call its ops instead of ``keras.ops`` so that
+        ``set_backend("tensorflow")`` can switch them to TensorFlow ops inside
+        ``tf.data.Dataset.map`` on any backend, and ``reset()`` switches back.
+
+    >>> import keras
+    >>> backend = ops_backend()
+    >>> backend.name == keras.backend.backend()
+    True
+    >>> float(backend.numpy.sum(backend.convert_to_tensor([1.0, 2.0])))
+    3.0
+    >>> backend.set_backend("tensorflow")
+    >>> backend.name
+    'tensorflow'
+    >>> backend.reset()
+    >>> backend.name == keras.backend.backend()
+    True
+    """
     from keras.src.utils.backend_utils import DynamicBackend
 
     return DynamicBackend()
