@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import keras
+import numpy as np
 import pytest
 
 from harness_support import FIXTURES
-from keras_plugin_harness import BenchCase, bench, report
+from keras_plugin_harness import BenchCase, bench, bench_figures, report
 
 
 def test_hook_bench_cases(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -75,3 +77,118 @@ def test_case_skip_per_backend() -> None:
     assert case.skip_reason("gpu", "torch") == "n/a"
     with pytest.raises(ValueError, match="'mixed@mxnet'"):
         ConformanceCase("c", list, list, skip={"mixed@mxnet": "?"})
+
+
+# -- the benchmark page and its plots (fake results: nothing is trained) ---------------------
+
+FAKE_RESULTS = [
+    {"plugin": "keras-a", "case": "step", "backend": "jax", "baseline_ms": 10.0,
+     "candidate_ms": 10.4, "ratio": 1.04, "budget": 1.05, "within_budget": True},
+    {"plugin": "keras-a", "case": "step", "backend": "torch", "baseline_ms": 10.0,
+     "candidate_ms": 11.2, "ratio": 1.12, "budget": 1.05, "within_budget": False},
+    {"plugin": "keras-mixup", "case": "step", "backend": "jax", "baseline_ms": 5.0,
+     "candidate_ms": 4.5, "ratio": 0.9, "budget": None, "within_budget": None},
+    {"plugin": "keras-mixup", "case": "quality", "backend": "jax", "description": "accuracy",
+     "rows": [{"method": "mixup", "acc": 0.97}]},
+    {"plugin": "keras-a", "case": "broken", "backend": "jax", "description": "x",
+     "error": "RuntimeError: boom"},
+]  # fmt: skip
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def docs_folder(tmp_path: Path) -> Path:
+    """A docs/ folder whose images/ holds what plugin benchmarks and the screenshots wrote."""
+    images = tmp_path / "docs" / "images"
+    images.mkdir(parents=True)
+    for name in ("keras-mixup-reliability.png", "gan-arch-dcgan.png", "site-home.png"):
+        (images / name).write_bytes(PNG_MAGIC + b"fake")
+    return tmp_path / "docs"
+
+
+def plt_image_shape(path: Path) -> tuple[int, int]:
+    from matplotlib.image import imread
+
+    height, width = imread(path).shape[:2]
+    return height, width
+
+
+def test_ratio_figure_draws_each_ratio_against_its_budget() -> None:
+    from matplotlib.colors import to_rgba
+
+    axes = bench_figures.ratio_figure(FAKE_RESULTS).axes[0]
+    labels = [t.get_text() for t in axes.get_yticklabels()]
+    assert labels == ["keras-a::step::jax", "keras-a::step::torch", "keras-mixup::step::jax"]
+    bars = axes.patches
+    assert [round(b.get_x(), 6) for b in bars] == [1.0, 1.0, 1.0]  # every bar starts at parity
+    assert [round(b.get_x() + b.get_width(), 6) for b in bars] == [1.04, 1.12, 0.9]
+    colors = [to_rgba(c) for c in ("tab:green", "tab:red", "tab:gray")]
+    assert [b.get_facecolor() for b in bars] == colors
+    # one short black line at each budget, across its own bar only (none for the third row)
+    budget_lines = sorted(
+        (float(np.mean(line.get_ydata())), float(line.get_xdata()[0]))
+        for line in axes.lines
+        if line.get_color() == "black"
+    )
+    assert budget_lines == [(0.0, 1.05), (1.0, 1.05)]
+    low, high = axes.get_xlim()
+    assert low < 0.9 and high > 1.12  # every bar and budget is inside the plot
+
+
+def test_write_page_plots_ratios_and_links_existing_plugin_images(tmp_path: Path) -> None:
+    docs = docs_folder(tmp_path)
+    page = docs / "benchmarks.md"
+    bench.write_page(FAKE_RESULTS, page, "keras-plugins bench", plugins=["keras-gan-arch"])
+    plot = docs / "images" / "benchmarks-ratios.png"
+    assert plot.read_bytes()[:8] == PNG_MAGIC
+    height, width = plt_image_shape(plot)
+    assert (width, height) == (800, round(100 * (1.2 + 0.32 * 3)))  # 3 ratio rows
+    assert sorted(p.name for p in (docs / "images").iterdir()) == [  # no temporary file left
+        "benchmarks-ratios.png",
+        "gan-arch-dcgan.png",
+        "keras-mixup-reliability.png",
+        "site-home.png",
+    ]
+    text = page.read_text()
+    assert "![Step-time ratios against their budgets](images/benchmarks-ratios.png)" in text
+    # a plugin's images follow its own tables; a plugin without results still gets its images
+    mixup = text.index("## keras-mixup: quality (jax)")
+    figures = text.index("## keras-mixup: figures")
+    assert mixup < figures < text.index("(images/keras-mixup-reliability.png)")
+    assert "## keras-gan-arch: figures" in text and "(images/gan-arch-dcgan.png)" in text
+    assert "site-home" not in text and "No plots" not in text
+    assert "| keras-a | step | torch | 10.00 | 11.20 | 1.120 | 1.05 | **NO** |" in text
+    assert "- keras-a::broken on jax: RuntimeError: boom" in text
+
+
+def test_write_page_without_ratios_draws_no_plot(tmp_path: Path) -> None:
+    docs = docs_folder(tmp_path)
+    bench.write_page(FAKE_RESULTS[3:4], docs / "benchmarks.md", "keras-plugins bench")
+    assert not (docs / "images" / "benchmarks-ratios.png").exists()
+    assert "benchmarks-ratios" not in (docs / "benchmarks.md").read_text()
+
+
+def test_write_page_without_matplotlib_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+        monkeypatch.setitem(sys.modules, name, None)  # None in sys.modules: ImportError
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    docs = docs_folder(tmp_path)
+    bench.write_page(FAKE_RESULTS, docs / "benchmarks.md", "keras-plugins bench")
+    text = (docs / "benchmarks.md").read_text()
+    assert not (docs / "images" / "benchmarks-ratios.png").exists()
+    assert '!!! note "No plots"' in text and "matplotlib could not be imported" in text
+    assert "benchmarks-ratios" not in text
+    assert "| keras-a | step | jax | 10.00 | 10.40 | 1.040 | 1.05 | yes |" in text
+    assert "(images/keras-mixup-reliability.png)" in text  # images already there are still shown
+
+
+def test_plugin_images_longest_plugin_name_wins(tmp_path: Path) -> None:
+    for name in ("gan-arch-dcgan.png", "gan-x.png", "keras-gan-y.png", "benchmarks-ratios.png"):
+        (tmp_path / name).write_bytes(PNG_MAGIC)
+    found = bench_figures.plugin_images(tmp_path, ["keras-gan", "keras-gan-arch", "keras-ema"])
+    assert {p: [f.name for f in files] for p, files in found.items()} == {
+        "keras-gan": ["gan-x.png", "keras-gan-y.png"],
+        "keras-gan-arch": ["gan-arch-dcgan.png"],
+    }

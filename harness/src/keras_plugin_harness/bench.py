@@ -3,6 +3,10 @@
 Timing cases run baseline and candidate **side by side in one process**: both are warmed up,
 then blocks of steps alternate (baseline, candidate, candidate, baseline, ...) so drift on a
 noisy machine hits both equally, and the reported figure is the ratio of the medians.
+
+The page (``docs/benchmarks.md``) shows the ratios as a table and as a plot against their budgets
+(``docs/images/benchmarks-ratios.png``), then each plugin's quality tables and the images its
+benchmark cases wrote into ``docs/images`` (named ``<plugin>-*.png``, see `bench_figures`).
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from . import bench_figures
 from .cases import BenchCase
 from .manager import discover
 from .report import write_atomically
@@ -90,7 +95,33 @@ def _fmt(value: Any) -> str:
     return str(value).replace("|", "\\|")
 
 
-def markdown(results: list[dict[str, Any]], command: str) -> str:
+def markdown(
+    results: list[dict[str, Any]],
+    command: str,
+    ratio_plot: str | None = None,
+    images: dict[str, list[str]] | None = None,
+    plot_note: str | None = None,
+) -> str:
+    """The benchmark page.
+
+    Args:
+        results: rows from `run_case` (any order; measure tables are grouped by plugin).
+        command: the command named as the page's generator.
+        ratio_plot: link to the step-time ratio plot, relative to the page (None: no plot).
+        images: ``{plugin: [links]}``: images shown after the plugin's tables.
+        plot_note: a line saying why plots are missing (e.g. no matplotlib).
+
+    >>> row = {"plugin": "keras-demo", "case": "step", "backend": "jax", "baseline_ms": 2.0,
+    ...        "candidate_ms": 2.1, "ratio": 1.05, "budget": 1.1, "within_budget": True}
+    >>> page = markdown([row], "keras-plugins bench", "images/benchmarks-ratios.png")
+    >>> print(page.split("## Step-time ratios")[1].strip())
+    | plugin | case | backend | baseline ms | plugin ms | ratio | budget | ok |
+    |---|---|---|---|---|---|---|---|
+    | keras-demo | step | jax | 2.00 | 2.10 | 1.050 | 1.1 | yes |
+    <BLANKLINE>
+    ![Step-time ratios against their budgets](images/benchmarks-ratios.png)
+    """
+    images = images or {}
     out = [
         "# Benchmarks",
         "",
@@ -110,21 +141,17 @@ def markdown(results: list[dict[str, Any]], command: str) -> str:
                 f"| {r['plugin']} | {r['case']} | {r['backend']} | {r['baseline_ms']:.2f} "
                 f"| {r['candidate_ms']:.2f} | {r['ratio']:.3f} | {_fmt(r.get('budget'))} | {ok} |"
             )
-    for r in results:
-        if r.get("rows"):
-            keys = list(dict.fromkeys(k for row in r["rows"] for k in row))
-            out += [
-                "",
-                f"## {r['plugin']}: {r['case']} ({r['backend']})",
-                "",
-                r["description"],
-                "",
-                "| " + " | ".join(keys) + " |",
-                "|" + "---|" * len(keys),
-            ]
-            out += [
-                "| " + " | ".join(_fmt(row.get(k, "")) for k in keys) + " |" for row in r["rows"]
-            ]
+    if ratio_plot:
+        out += ["", f"![Step-time ratios against their budgets]({ratio_plot})"]
+    if plot_note:
+        out += ["", f'!!! note "No plots"\n    {plot_note}']
+    for plugin in dict.fromkeys([r["plugin"] for r in results] + list(images)):
+        for r in results:
+            if r["plugin"] == plugin and r.get("rows"):
+                out += _measure_table(r)
+        if images.get(plugin):
+            out += ["", f"## {plugin}: figures", ""]
+            out += [f"![{plugin}: {Path(link).stem}]({link})" for link in images[plugin]]
     errors = [r for r in results if "error" in r]
     if errors:
         out += ["", "## Errors", ""]
@@ -132,6 +159,47 @@ def markdown(results: list[dict[str, Any]], command: str) -> str:
             f"- {r['plugin']}::{r['case']} on {r['backend']}: {_fmt(r['error'])}" for r in errors
         ]
     return "\n".join(out) + "\n"
+
+
+def _measure_table(r: dict[str, Any]) -> list[str]:
+    keys = list(dict.fromkeys(k for row in r["rows"] for k in row))
+    return [
+        "",
+        f"## {r['plugin']}: {r['case']} ({r['backend']})",
+        "",
+        r["description"],
+        "",
+        "| " + " | ".join(keys) + " |",
+        "|" + "---|" * len(keys),
+        *["| " + " | ".join(_fmt(row.get(k, "")) for k in keys) + " |" for row in r["rows"]],
+    ]
+
+
+def write_page(
+    results: list[dict[str, Any]], out: Path, command: str, plugins: Iterable[str] = ()
+) -> None:
+    """Write the benchmark page ``out`` with its plots in ``out.parent / "images"``.
+
+    The ratio plot is redrawn from ``results``; the images that the benchmark cases of the
+    plugins in ``results`` or ``plugins`` (the installed ones) wrote into that folder are
+    linked. Without matplotlib the page is written without the plot and says so.
+    """
+    folder = out.parent / "images"
+    note = None
+    try:
+        plot = bench_figures.write_ratio_plot(results, folder / bench_figures.RATIO_PLOT)
+    except ImportError as error:
+        plot = None
+        note = (
+            f"The step-time plot was not drawn: matplotlib could not be imported ({error}). "
+            "Install it (`pip install matplotlib`) and re-run `keras-plugins bench`."
+        )
+    found = bench_figures.plugin_images(folder, {r["plugin"] for r in results} | set(plugins))
+    links = {
+        p: [path.relative_to(out.parent).as_posix() for path in paths] for p, paths in found.items()
+    }
+    ratio_plot = plot.relative_to(out.parent).as_posix() if plot is not None else None
+    write_atomically(out, markdown(results, command, ratio_plot, links, note))
 
 
 def run_all(backends: list[str], plugin: str | None, out: Path, json_path: Path) -> int:
@@ -155,10 +223,10 @@ def run_all(backends: list[str], plugin: str | None, out: Path, json_path: Path)
     ran = {(r["plugin"], r["backend"]) for r in results}
     kept = [r for r in _previous(json_path) if (r["plugin"], r["backend"]) not in ran]
     merged = sorted(kept + results, key=lambda r: (r["plugin"], r["case"], r["backend"]))
-    command = "keras-plugins bench [--plugin NAME] [--backend ...]"
+    generator = "keras-plugins bench [--plugin NAME] [--backend ...]"
     write_atomically(json_path, json.dumps(merged, indent=1, default=str) + "\n")
-    write_atomically(out, markdown(merged, command))
-    print(markdown(results, command))
+    write_page(merged, out, generator, plugins=discover())
+    print(markdown(results, generator))
     return 1 if bad or not results else 0
 
 

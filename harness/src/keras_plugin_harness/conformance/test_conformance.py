@@ -44,7 +44,8 @@ def saved_models(
         t for t in wanted if t.check == "saves" and t.skip_reason is None and t.failure is None
     ]
     folder = tmp_path_factory.mktemp("saved-models")
-    manifest, results = [], {}
+    manifest: list[dict[str, Any]] = []
+    results: dict[str, dict[str, Any]] = {}
     for number, target in enumerate(wanted):
         case = target.conformance_case
         try:
