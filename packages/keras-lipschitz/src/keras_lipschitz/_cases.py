@@ -18,6 +18,16 @@ def _plugin_state(model):
     return state
 
 
+def _regularizer_state(model):
+    """The persistent `u` of every regularized kernel (also in model.weights; named by kernel)."""
+    state = {}
+    for layer in model.layers:
+        regularizer = getattr(layer, "kernel_regularizer", None)
+        for slot in getattr(regularizer, "_slots", []):
+            state[slot.key] = keras.ops.convert_to_numpy(slot.u)
+    return state
+
+
 def dense_data():
     rng = np.random.RandomState(0)
     x = rng.standard_normal((48, 6)).astype("float32")
@@ -73,8 +83,10 @@ def build_regularized():
     model = keras.Sequential(
         [
             keras.Input((6,)),
-            keras.layers.Dense(16, activation="relu", kernel_regularizer=regularizer),
-            keras.layers.Dense(1, kernel_regularizer=regularizer),
+            keras.layers.Dense(
+                16, activation="relu", kernel_regularizer=regularizer, name="reg_hidden"
+            ),
+            keras.layers.Dense(1, kernel_regularizer=regularizer, name="reg_out"),
         ]
     )
     model.compile(
@@ -141,6 +153,7 @@ def regularizer_case():
         name="dense-sn-regularizer",
         build_model=build_regularized,
         make_data=dense_data,
+        plugin_state=_regularizer_state,
         misuses=[
             Misuse(
                 "strength", lambda: SpectralNormRegularizer(-1.0), description="negative strength"

@@ -1,6 +1,6 @@
 """Gradient of a model's output with respect to its input, differentiable twice.
 
-The only backend-specific code of the package. Gradient penalties and `lipschitz_report` need
+Backend-specific code (with `_eager.py`, for variables created while a step is traced). Gradient penalties and `lipschitz_report` need
 ``d sum(fn(x)) / dx`` *as a tensor that can itself be differentiated* with respect to the
 weights `fn` reads (the penalty is part of the critic's loss):
 

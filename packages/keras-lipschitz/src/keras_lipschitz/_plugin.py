@@ -33,7 +33,9 @@ def register_components(registry):
     )
     registry.add(
         SpectralNormRegularizer,
-        example=lambda: SpectralNormRegularizer(0.05, power_iterations=3, eps=1e-8),
+        example=lambda: SpectralNormRegularizer(
+            0.05, power_iterations=3, eps=1e-8, warmup_iterations=5
+        ),
     )
 
 
