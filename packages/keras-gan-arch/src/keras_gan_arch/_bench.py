@@ -64,63 +64,45 @@ def train_architecture(architecture, seed=0, epochs=EPOCHS):
     return gan, time.perf_counter() - start
 
 
+def _row(name, images, seed="-", params="-", seconds="-", ema_fid="-"):
+    """One table row: ``images`` scored by the digits-FID and the checkerboard measures."""
+    from .checkerboard import checkerboard_score, high_frequency_share
+    from .digits_fid import evaluate_digits
+
+    scores = evaluate_digits(images)
+    return {
+        "architecture": name,
+        "seed": seed,
+        "generator params": params,
+        "epochs": EPOCHS if seed != "-" else "-",
+        "train s": seconds,
+        "FID": round(scores["fid"], 2),
+        "FID (EMA)": ema_fid,
+        **{key: round(scores[key], 3) for key in ("precision", "recall", "density", "coverage")},
+        "checkerboard": round(checkerboard_score(images), 4),
+        "high-freq": round(high_frequency_share(images), 4),
+    }
+
+
 def measure_architectures():
     """Rows: architecture, generator size, train time, digits-FID (raw and EMA), P/R, D/C,
     checkerboard and high-frequency shares; plus the real test split as a reference row."""
-    from .checkerboard import checkerboard_score, high_frequency_share
     from .digits_fid import evaluate_digits, load_digits_images
     from .images import save_image_grid
 
-    test, _ = load_digits_images("test")
-    real = evaluate_digits(test)
-    rows = [
-        {
-            "architecture": "real test digits (reference)",
-            "seed": "-",
-            "generator params": "-",
-            "epochs": "-",
-            "train s": "-",
-            "FID": round(real["fid"], 2),
-            "FID (EMA)": "-",
-            "precision": round(real["precision"], 3),
-            "recall": round(real["recall"], 3),
-            "density": round(real["density"], 3),
-            "coverage": round(real["coverage"], 3),
-            "checkerboard": round(checkerboard_score(test), 4),
-            "high-freq": round(high_frequency_share(test), 4),
-        }
-    ]
+    rows = [_row("real test digits (reference)", load_digits_images("test")[0])]
     folder = _docs_images()
     for architecture in ARCHITECTURES:
         for seed in SEEDS:
             gan, seconds = train_architecture(architecture, seed)
             raw = gan.sample(SAMPLES, seed=1234, use_ema=False)
             ema = gan.sample(SAMPLES, seed=1234, use_ema=True)
-            scores = evaluate_digits(raw)
             if seed == SEEDS[0]:
-                save_image_grid(
-                    os.path.join(folder, f"gan-arch-{architecture}.png"),
-                    ema[:64],
-                    columns=8,
-                    scale=4,
-                )
-            rows.append(
-                {
-                    "architecture": architecture,
-                    "seed": seed,
-                    "generator params": gan.generator.count_params(),
-                    "epochs": EPOCHS,
-                    "train s": round(seconds, 1),
-                    "FID": round(scores["fid"], 2),
-                    "FID (EMA)": round(evaluate_digits(ema)["fid"], 2),
-                    "precision": round(scores["precision"], 3),
-                    "recall": round(scores["recall"], 3),
-                    "density": round(scores["density"], 3),
-                    "coverage": round(scores["coverage"], 3),
-                    "checkerboard": round(checkerboard_score(raw), 4),
-                    "high-freq": round(high_frequency_share(raw), 4),
-                }
-            )
+                path = os.path.join(folder, f"gan-arch-{architecture}.png")
+                save_image_grid(path, ema[:64], columns=8, scale=4)
+            ema_fid = round(evaluate_digits(ema)["fid"], 2)
+            params = gan.generator.count_params()
+            rows.append(_row(architecture, raw, seed, params, round(seconds, 1), ema_fid))
     return rows
 
 

@@ -19,6 +19,7 @@ def register_components(registry):
     import keras_gan_arch as g
     from keras_gan_arch.gan import _OptimizerPair
     from keras_gan_arch.images import SampleGrid
+    from keras_gan_arch.normalization import CrossReplicaBatchNormalization
 
     def tiny_gan():
         return g.GAN(
@@ -29,6 +30,10 @@ def register_components(registry):
         )
 
     registry.add(g.GAN, example=tiny_gan)
+    registry.add(
+        CrossReplicaBatchNormalization,
+        example=lambda: CrossReplicaBatchNormalization(momentum=0.8, center=False, scale=False),
+    )
     registry.add(
         g.ConditionalBatchNormalization,
         example=lambda: g.ConditionalBatchNormalization(7, momentum=0.8, epsilon=1e-3),

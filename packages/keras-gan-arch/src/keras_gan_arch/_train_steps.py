@@ -10,6 +10,9 @@ update, the EMA update, the metrics. Only "loss -> gradients" differs:
   ``keras.StatelessScope`` that maps every variable of the GAN to its value in the trainer's
   state, so BatchNorm statistics, seed generators and power-iteration vectors come back as new
   values instead of being assigned.
+
+``replica_index`` is here for the same reason: only ``tf.distribute`` runs the step once per
+replica on a slice of the batch (JAX ``DataParallel`` sees the global batch).
 """
 
 from __future__ import annotations
@@ -27,6 +30,18 @@ def train_step(gan, *args):
     if backend == "torch":
         return _stateful_train_step(gan, args[0], _torch_gradients)
     raise NotImplementedError(f"keras-gan-arch does not support the {backend!r} backend.")
+
+
+def replica_index():
+    """Index of the replica running this step under ``tf.distribute`` (0 elsewhere)."""
+    if keras.backend.backend() != "tensorflow":
+        return 0
+    import tensorflow as tf
+
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return 0
+    return context.replica_id_in_sync_group
 
 
 def _stateful_train_step(gan, data, gradients):

@@ -14,6 +14,7 @@ from .normalization import (
     ConditionalBatchNormalization,
     SelfModulatedBatchNormalization,
     _check_positive_int,
+    batch_normalization,
 )
 
 NORMALIZATIONS = ("batch", "conditional", "self_modulated")
@@ -54,7 +55,7 @@ def make_normalization(normalization, num_classes=None, hidden_units=32, dtype=N
         return ConditionalBatchNormalization(num_classes, dtype=dtype)
     if normalization == "self_modulated":
         return SelfModulatedBatchNormalization(hidden_units, dtype=dtype)
-    return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, dtype=dtype)
+    return batch_normalization(dtype)
 
 
 def apply_normalization(layer, h, condition, training):

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from . import _train_steps
+from . import _rng, _train_steps
 from .losses import LOSSES, check_loss, discriminator_loss, generator_loss
 
 
@@ -396,8 +396,14 @@ class GAN(keras.Model):
         labels = ops.convert_to_tensor(y) if self.conditional else None
         return ops.convert_to_tensor(x), labels
 
+    def _draw(self, distribution, shape):
+        # Counter-based draws (see `_rng`): the same numbers with and without XLA, and each
+        # replica of a tf.distribute step draws its own rows of the global batch's draw.
+        key = _rng.next_key(self.seed_generator)
+        return distribution(key, shape, replica=_train_steps.replica_index())
+
     def _generate_train(self, batch_size, labels):
-        z = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+        z = self._draw(_rng.normal, (batch_size, self.latent_dim))
         inputs = z if labels is None else [z, labels]
         return self.generator(inputs, training=True)
 
@@ -412,19 +418,21 @@ class GAN(keras.Model):
         fake_logits = self._discriminate(fake, labels, True)
         loss = discriminator_loss(self.loss_kind, real_logits, fake_logits)
         if self.gradient_penalty_weight > 0:
-            from keras_lipschitz import gradient_penalty
-
-            # training=False: the penalty's inner differentiation must not update state
-            # (e.g. power-iteration vectors).
-            penalty = gradient_penalty(
-                lambda x: self._discriminate(x, labels, False),
-                real,
-                fake,
-                kind="wgan-gp",
-                seed_generator=self.seed_generator,
-            )
-            loss = loss + self.gradient_penalty_weight * penalty
+            loss = loss + self.gradient_penalty_weight * self._gradient_penalty(real, fake, labels)
         return loss
+
+    def _gradient_penalty(self, real, fake, labels):
+        """WGAN-GP, ``mean((||grad D(x_hat)|| - 1)^2)``, at interpolates drawn with `_rng`
+        (``keras_lipschitz.gradient_penalty`` would draw them with ``keras.random``)."""
+        from keras_lipschitz import gradient_norms
+
+        eps = self._draw(_rng.uniform, (ops.shape(real)[0],) + (1,) * (len(real.shape) - 1))
+        eps = ops.cast(eps, real.dtype)
+        interpolates = eps * real + (1.0 - eps) * ops.cast(fake, real.dtype)
+        # training=False: the penalty's inner differentiation must not update state
+        # (e.g. power-iteration vectors).
+        norms = gradient_norms(lambda x: self._discriminate(x, labels, False), interpolates)
+        return ops.mean(ops.square(norms - 1.0))
 
     def generator_objective(self, real, labels):
         """The generator's loss on one batch (fresh z, same labels as the real batch)."""

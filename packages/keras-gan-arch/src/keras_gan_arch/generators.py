@@ -18,7 +18,7 @@ from __future__ import annotations
 import keras
 
 from .blocks import GeneratorResBlock, apply_normalization, check_normalization, make_normalization
-from .normalization import _check_positive_int
+from .normalization import _check_positive_int, batch_normalization
 
 
 def upsampling_steps(output_shape, initial_size):
@@ -61,31 +61,26 @@ def _project(z, size, filters, dtype):
     return keras.layers.Reshape((size, size, filters), dtype=dtype)(h)
 
 
-def _conv_generator(
-    output_shape, latent_dim, base_filters, initial_size, kernel_size, mode, name, dtype
-):
-    _check_common(latent_dim, base_filters)
-    _check_positive_int("kernel_size", kernel_size)
-    steps = upsampling_steps(output_shape, initial_size)
-    z = keras.Input((latent_dim,), name="z")
-    h = _project(z, initial_size, base_filters * 2 ** (steps - 1), dtype)
-    h = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, dtype=dtype)(h)
-    h = keras.layers.ReLU(dtype=dtype)(h)
-    for step in range(steps):
-        last = step == steps - 1
-        filters = output_shape[-1] if last else base_filters * 2 ** (steps - 2 - step)
-        if mode == "transposed":
-            h = keras.layers.Conv2DTranspose(
-                filters, kernel_size, strides=2, padding="same", dtype=dtype
-            )(h)
-        else:
-            h = keras.layers.UpSampling2D(2, dtype=dtype)(h)
-            h = keras.layers.Conv2D(filters, kernel_size, padding="same", dtype=dtype)(h)
-        if not last:
-            h = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, dtype=dtype)(h)
-            h = keras.layers.ReLU(dtype=dtype)(h)
+def _to_images_model(inputs, h, name):
+    # tanh in float32 even under a mixed policy: images are compared and saved in float32.
     images = keras.layers.Activation("tanh", dtype="float32")(h)
-    return keras.Model(z, images, name=name)
+    return keras.Model(inputs, images, name=name)
+
+
+UPSAMPLINGS = ("transposed", "nearest")
+
+
+def _upsample_layers(upsampling, filters, kernel_size, dtype):
+    if upsampling == "transposed":
+        return [
+            keras.layers.Conv2DTranspose(
+                filters, kernel_size, strides=2, padding="same", dtype=dtype
+            )
+        ]
+    return [
+        keras.layers.UpSampling2D(2, dtype=dtype),
+        keras.layers.Conv2D(filters, kernel_size, padding="same", dtype=dtype),
+    ]
 
 
 def dcgan_generator(
@@ -94,6 +89,7 @@ def dcgan_generator(
     base_filters=64,
     initial_size=4,
     kernel_size=5,
+    upsampling="transposed",
     name="dcgan_generator",
     dtype=None,
 ):
@@ -104,8 +100,10 @@ def dcgan_generator(
         latent_dim: size of z (>= 1). Default 128.
         base_filters: channels of the last hidden layer; doubled per step back (>= 1).
         initial_size: spatial size of the dense projection (>= 1). Default 4.
-        kernel_size: transposed-convolution kernel (>= 1). Default 5 as in the paper; a kernel
+        kernel_size: convolution kernel (>= 1). Default 5 as in the paper; a transposed kernel
             not divisible by the stride overlaps unevenly and shows checkerboard artifacts.
+        upsampling: ``"transposed"`` (DCGAN, default) or ``"nearest"`` (nearest-neighbour
+            ``UpSampling2D`` + ``Conv2D``, see :func:`upsample_generator`).
         name: model name.
         dtype: dtype policy of the layers (the tanh output is float32).
 
@@ -119,9 +117,24 @@ def dcgan_generator(
     >>> g.output_shape
     (None, 8, 8, 1)
     """
-    return _conv_generator(
-        output_shape, latent_dim, base_filters, initial_size, kernel_size, "transposed", name, dtype
-    )
+    _check_common(latent_dim, base_filters)
+    _check_positive_int("kernel_size", kernel_size)
+    if upsampling not in UPSAMPLINGS:
+        raise ValueError(
+            f"`upsampling` must be one of {UPSAMPLINGS}. Received: upsampling={upsampling!r}"
+        )
+    steps = upsampling_steps(output_shape, initial_size)
+    z = keras.Input((latent_dim,), name="z")
+    h = _project(z, initial_size, base_filters * 2 ** (steps - 1), dtype)
+    h = keras.layers.ReLU(dtype=dtype)(batch_normalization(dtype)(h))
+    for step in range(steps):
+        last = step == steps - 1
+        filters = output_shape[-1] if last else base_filters * 2 ** (steps - 2 - step)
+        for layer in _upsample_layers(upsampling, filters, kernel_size, dtype):
+            h = layer(h)
+        if not last:
+            h = keras.layers.ReLU(dtype=dtype)(batch_normalization(dtype)(h))
+    return _to_images_model(z, h, name)
 
 
 def upsample_generator(
@@ -133,22 +146,17 @@ def upsample_generator(
     name="upsample_generator",
     dtype=None,
 ):
-    """DCGAN layout with nearest-neighbour upsampling + convolution instead of transposed conv.
-
-    Args: as :func:`dcgan_generator` (``kernel_size`` defaults to 3).
-
-    Returns:
-        A ``keras.Model`` mapping ``(batch, latent_dim)`` to images in ``[-1, 1]``.
+    """DCGAN layout with nearest-neighbour upsampling + convolution instead of transposed conv:
+    :func:`dcgan_generator` with ``upsampling="nearest"`` and ``kernel_size`` 3.
 
     References:
         Odena, Dumoulin, Olah, "Deconvolution and Checkerboard Artifacts", Distill 2016.
 
-    >>> g = upsample_generator((8, 8, 1), latent_dim=4, base_filters=8, initial_size=2)
-    >>> g.output_shape
+    >>> upsample_generator((8, 8, 1), latent_dim=4, base_filters=8, initial_size=2).output_shape
     (None, 8, 8, 1)
     """
-    return _conv_generator(
-        output_shape, latent_dim, base_filters, initial_size, kernel_size, "upsample", name, dtype
+    return dcgan_generator(
+        output_shape, latent_dim, base_filters, initial_size, kernel_size, "nearest", name, dtype
     )
 
 
@@ -214,8 +222,7 @@ def resnet_generator(
     h = apply_normalization(norm, h, condition, None)
     h = keras.layers.ReLU(dtype=dtype)(h)
     h = keras.layers.Conv2D(output_shape[-1], 3, padding="same", dtype=dtype)(h)
-    images = keras.layers.Activation("tanh", dtype="float32")(h)
-    return keras.Model(inputs, images, name=name)
+    return _to_images_model(inputs, h, name)
 
 
 def selfmod_generator(

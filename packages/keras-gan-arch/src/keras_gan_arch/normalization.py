@@ -44,7 +44,71 @@ def _broadcast(gamma_or_beta, rank):
 
 
 @keras.saving.register_keras_serializable(package="keras_gan_arch")
-class ConditionalBatchNormalization(keras.layers.Layer):
+class CrossReplicaBatchNormalization(keras.layers.BatchNormalization):
+    """``keras.layers.BatchNormalization`` whose batch statistics span every replica.
+
+    Under ``tf.distribute`` each replica normalizes with the mean and variance of the *global*
+    batch (an all-reduce, as in BigGAN's cross-replica BatchNorm), so data-parallel training
+    computes what one device would. Keras' ``synchronized=True`` does this but refuses other
+    backends, which would make a model saved on TensorFlow unloadable on JAX or PyTorch; here
+    the flag is set from the running backend and left out of the config. JAX ``DataParallel``
+    already normalizes over the global batch; PyTorch has no data-parallel path in Keras.
+
+    Args: those of ``keras.layers.BatchNormalization`` except ``synchronized``.
+
+    >>> import numpy as np
+    >>> layer = CrossReplicaBatchNormalization(center=False, scale=False)
+    >>> out = layer(np.array([[0.0], [2.0]], "float32"), training=True)
+    >>> np.round(np.asarray(out).ravel(), 3).tolist()
+    [-1.0, 1.0]
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.pop("synchronized", None)
+        super().__init__(**kwargs)
+        self.synchronized = keras.backend.backend() == "tensorflow"
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("synchronized", None)
+        return config
+
+
+def batch_normalization(dtype=None, momentum=0.9, epsilon=1e-5, affine=True):
+    """The generators' BatchNorm (cross-replica; ``affine=False`` for modulated ones)."""
+    return CrossReplicaBatchNormalization(
+        momentum=momentum, epsilon=epsilon, center=affine, scale=affine, dtype=dtype
+    )
+
+
+class _ModulatedBatchNormalization(keras.layers.Layer):
+    """Affine-free BatchNorm followed by ``h * (1 + gamma) + beta``; subclasses make
+    ``gamma, beta`` from the second input (``_scale_shift``) and build its heads."""
+
+    def __init__(self, momentum=0.9, epsilon=1e-5, **kwargs):
+        super().__init__(**kwargs)
+        _check_momentum_epsilon(momentum, epsilon)
+        self.momentum = momentum
+        self.epsilon = epsilon
+        self.norm = batch_normalization(self.dtype_policy, momentum, epsilon, affine=False)
+
+    def call(self, inputs, training=None):
+        features, condition = _split_pair(inputs, self.condition_name)
+        rank = len(features.shape)
+        normalized = self.norm(features, training=training)
+        gamma, beta = self._scale_shift(condition)
+        gamma = ops.cast(_broadcast(gamma, rank), normalized.dtype)
+        return normalized * (1.0 + gamma) + ops.cast(_broadcast(beta, rank), normalized.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[0])
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "epsilon": self.epsilon}
+
+
+@keras.saving.register_keras_serializable(package="keras_gan_arch")
+class ConditionalBatchNormalization(_ModulatedBatchNormalization):
     """BatchNorm with a per-class scale and shift, for class-conditional generators.
 
     Args:
@@ -70,55 +134,38 @@ class ConditionalBatchNormalization(keras.layers.Layer):
     (4, 2, 2, 5)
     """
 
+    condition_name = "labels"
+
     def __init__(self, num_classes, momentum=0.9, epsilon=1e-5, **kwargs):
-        super().__init__(**kwargs)
         _check_positive_int("num_classes", num_classes)
-        _check_momentum_epsilon(momentum, epsilon)
+        super().__init__(momentum, epsilon, **kwargs)
         self.num_classes = num_classes
-        self.momentum = momentum
-        self.epsilon = epsilon
-        self.norm = keras.layers.BatchNormalization(
-            momentum=momentum, epsilon=epsilon, center=False, scale=False, dtype=self.dtype_policy
-        )
 
     def build(self, input_shape):
         features_shape, _ = input_shape
-        channels = features_shape[-1]
         self.norm.build(features_shape)
-        self.gamma = keras.layers.Embedding(
-            self.num_classes, channels, embeddings_initializer="zeros", dtype=self.dtype_policy
-        )
-        self.beta = keras.layers.Embedding(
-            self.num_classes, channels, embeddings_initializer="zeros", dtype=self.dtype_policy
+        self.gamma, self.beta = (
+            keras.layers.Embedding(
+                self.num_classes,
+                features_shape[-1],
+                embeddings_initializer="zeros",
+                dtype=self.dtype_policy,
+            )
+            for _ in range(2)
         )
         self.gamma.build((None,))
         self.beta.build((None,))
 
-    def call(self, inputs, training=None):
-        features, labels = _split_pair(inputs, "labels")
+    def _scale_shift(self, labels):
         labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
-        rank = len(features.shape)
-        normalized = self.norm(features, training=training)
-        gamma = _broadcast(self.gamma(labels), rank)
-        beta = _broadcast(self.beta(labels), rank)
-        return normalized * (1.0 + ops.cast(gamma, normalized.dtype)) + ops.cast(
-            beta, normalized.dtype
-        )
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape[0])
+        return self.gamma(labels), self.beta(labels)
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "num_classes": self.num_classes,
-            "momentum": self.momentum,
-            "epsilon": self.epsilon,
-        }
+        return {**super().get_config(), "num_classes": self.num_classes}
 
 
 @keras.saving.register_keras_serializable(package="keras_gan_arch")
-class SelfModulatedBatchNormalization(keras.layers.Layer):
+class SelfModulatedBatchNormalization(_ModulatedBatchNormalization):
     """Self-modulation: affine-free BatchNorm whose scale and shift are an MLP of z.
 
     ``gamma, beta = MLP(z)`` with one hidden ReLU layer; output ``h * (1 + gamma) + beta``.
@@ -146,51 +193,31 @@ class SelfModulatedBatchNormalization(keras.layers.Layer):
     (2, 4, 4, 3)
     """
 
+    condition_name = "z"
+
     def __init__(self, hidden_units=32, momentum=0.9, epsilon=1e-5, **kwargs):
-        super().__init__(**kwargs)
         _check_positive_int("hidden_units", hidden_units)
-        _check_momentum_epsilon(momentum, epsilon)
+        super().__init__(momentum, epsilon, **kwargs)
         self.hidden_units = hidden_units
-        self.momentum = momentum
-        self.epsilon = epsilon
-        self.norm = keras.layers.BatchNormalization(
-            momentum=momentum, epsilon=epsilon, center=False, scale=False, dtype=self.dtype_policy
-        )
         self.hidden = keras.layers.Dense(hidden_units, activation="relu", dtype=self.dtype_policy)
 
     def build(self, input_shape):
         features_shape, z_shape = input_shape
-        channels = features_shape[-1]
         self.norm.build(features_shape)
         self.hidden.build(z_shape)
         # Zero-initialized heads: the layer starts as plain affine-free BatchNorm.
-        self.gamma = keras.layers.Dense(
-            channels, kernel_initializer="zeros", dtype=self.dtype_policy
-        )
-        self.beta = keras.layers.Dense(
-            channels, kernel_initializer="zeros", dtype=self.dtype_policy
+        self.gamma, self.beta = (
+            keras.layers.Dense(
+                features_shape[-1], kernel_initializer="zeros", dtype=self.dtype_policy
+            )
+            for _ in range(2)
         )
         self.gamma.build((None, self.hidden_units))
         self.beta.build((None, self.hidden_units))
 
-    def call(self, inputs, training=None):
-        features, z = _split_pair(inputs, "z")
-        rank = len(features.shape)
-        normalized = self.norm(features, training=training)
+    def _scale_shift(self, z):
         hidden = self.hidden(z)
-        gamma = _broadcast(self.gamma(hidden), rank)
-        beta = _broadcast(self.beta(hidden), rank)
-        return normalized * (1.0 + ops.cast(gamma, normalized.dtype)) + ops.cast(
-            beta, normalized.dtype
-        )
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape[0])
+        return self.gamma(hidden), self.beta(hidden)
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "hidden_units": self.hidden_units,
-            "momentum": self.momentum,
-            "epsilon": self.epsilon,
-        }
+        return {**super().get_config(), "hidden_units": self.hidden_units}
