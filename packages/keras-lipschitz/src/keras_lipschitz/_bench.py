@@ -149,10 +149,11 @@ def generalization():
     from sklearn.model_selection import train_test_split
 
     rows = []
+    # Factories: a regularizer's `u` variables belong to every model it is used in.
     variants = {
-        "none": {},
-        "sn-regularizer(0.01)": {"regularizer": SpectralNormRegularizer(0.01)},
-        "spectral-norm": {"wrap": lambda layer: SpectralNormalization(layer)},
+        "none": dict,
+        "sn-regularizer(0.01)": lambda: {"regularizer": SpectralNormRegularizer(0.01)},
+        "spectral-norm": lambda: {"wrap": lambda layer: SpectralNormalization(layer)},
     }
     for arch, build, image in [("mlp", _mlp, False), ("cnn", _cnn, True)]:
         x, y = _digits(image)
@@ -161,7 +162,7 @@ def generalization():
             metrics = []
             for seed in range(3):
                 keras.utils.set_random_seed(seed)
-                model = _compiled(build(**kwargs))
+                model = _compiled(build(**kwargs()))
                 model.fit(x_train, y_train, epochs=30, batch_size=64, verbose=0)
                 accuracy = model.evaluate(x_test, y_test, verbose=0)[1]
                 noisy = x_test + np.random.RandomState(seed).normal(0, 0.1, x_test.shape).astype(

@@ -1,8 +1,8 @@
 """Gradient of a model's output with respect to its input, differentiable twice.
 
-Backend-specific code (with `_eager.py`, for variables created while a step is traced). Gradient penalties and `lipschitz_report` need
-``d sum(fn(x)) / dx`` *as a tensor that can itself be differentiated* with respect to the
-weights `fn` reads (the penalty is part of the critic's loss):
+Backend-specific code (the package's other one is `_eager.py`). Gradient penalties and
+`lipschitz_report` need ``d sum(fn(x)) / dx`` *as a tensor that can itself be differentiated*
+with respect to the weights `fn` reads (the penalty is part of the critic's loss):
 
 * TensorFlow: a nested ``tf.GradientTape``; an enclosing tape (the trainer's) records the inner
   gradient computation.
