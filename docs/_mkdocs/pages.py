@@ -41,7 +41,8 @@ STUBS = {
         "Benchmarks",
         "nox -s bench",
         "every plugin's benchmark cases side by side: step-time ratios against the Keras "
-        "baseline and the quality tables",
+        "baseline (a table and a plot against each budget), the quality tables and the "
+        "plugins' figures",
     ),
 }
 

@@ -200,7 +200,10 @@ class BenchCase:
       both up, then alternates blocks of steps and reports ``median(candidate) /
       median(baseline)``; ``max_ratio`` (a number, or ``{backend: number}``) is the budget.
     * **measure**: a zero-argument callable returning table rows (``list[dict]``) of quality
-      numbers (accuracy, FID, ROUGE...), written to ``docs/benchmarks.md`` as they are.
+      numbers (accuracy, FID, ROUGE...), written to ``docs/benchmarks.md`` as they are. It may
+      also save figures into ``docs/images`` named after the plugin, with or without its
+      ``keras-`` prefix (``keras-mixup-reliability.png``, ``gan-arch-dcgan.png``): the page
+      shows them after the plugin's tables.
 
     Args:
         name: short id, unique within the plugin.
