@@ -138,8 +138,11 @@ def test_ratio_figure_draws_each_ratio_against_its_budget() -> None:
 def test_write_page_plots_ratios_and_links_existing_plugin_images(tmp_path: Path) -> None:
     docs = docs_folder(tmp_path)
     page = docs / "benchmarks.md"
-    bench.write_page(FAKE_RESULTS, page, "keras-plugins bench", plugins=["keras-gan-arch"])
+    written = bench.write_page(
+        FAKE_RESULTS, page, "keras-plugins bench", plugins=["keras-gan-arch"]
+    )
     plot = docs / "images" / "benchmarks-ratios.png"
+    assert written == [page, plot]
     assert plot.read_bytes()[:8] == PNG_MAGIC
     height, width = plt_image_shape(plot)
     assert (width, height) == (800, round(100 * (1.2 + 0.32 * 3)))  # 3 ratio rows
@@ -175,7 +178,8 @@ def test_write_page_without_matplotlib_says_so(
         monkeypatch.setitem(sys.modules, name, None)  # None in sys.modules: ImportError
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     docs = docs_folder(tmp_path)
-    bench.write_page(FAKE_RESULTS, docs / "benchmarks.md", "keras-plugins bench")
+    written = bench.write_page(FAKE_RESULTS, docs / "benchmarks.md", "keras-plugins bench")
+    assert written == [docs / "benchmarks.md"]
     text = (docs / "benchmarks.md").read_text()
     assert not (docs / "images" / "benchmarks-ratios.png").exists()
     assert '!!! note "No plots"' in text and "matplotlib could not be imported" in text

@@ -177,12 +177,15 @@ def _measure_table(r: dict[str, Any]) -> list[str]:
 
 def write_page(
     results: list[dict[str, Any]], out: Path, command: str, plugins: Iterable[str] = ()
-) -> None:
+) -> list[Path]:
     """Write the benchmark page ``out`` with its plots in ``out.parent / "images"``.
 
     The ratio plot is redrawn from ``results``; the images that the benchmark cases of the
     plugins in ``results`` or ``plugins`` (the installed ones) wrote into that folder are
     linked. Without matplotlib the page is written without the plot and says so.
+
+    Returns:
+        The files written: the page, then the ratio plot if one was drawn.
     """
     folder = out.parent / "images"
     note = None
@@ -200,6 +203,7 @@ def write_page(
     }
     ratio_plot = plot.relative_to(out.parent).as_posix() if plot is not None else None
     write_atomically(out, markdown(results, command, ratio_plot, links, note))
+    return [out] + ([plot] if plot is not None else [])
 
 
 def run_all(backends: list[str], plugin: str | None, out: Path, json_path: Path) -> int:
@@ -225,8 +229,10 @@ def run_all(backends: list[str], plugin: str | None, out: Path, json_path: Path)
     merged = sorted(kept + results, key=lambda r: (r["plugin"], r["case"], r["backend"]))
     generator = "keras-plugins bench [--plugin NAME] [--backend ...]"
     write_atomically(json_path, json.dumps(merged, indent=1, default=str) + "\n")
-    write_page(merged, out, generator, plugins=discover())
+    written = [json_path, *write_page(merged, out, generator, plugins=discover())]
     print(markdown(results, generator))
+    # the page links the plot: a page committed without it fails `mkdocs build --strict`
+    print("wrote (commit them together): " + " ".join(str(p) for p in written))
     return 1 if bad or not results else 0
 
 
