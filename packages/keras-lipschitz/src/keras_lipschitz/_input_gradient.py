@@ -28,6 +28,14 @@ def input_gradient(fn, x):
 
     Returns:
         Tuple ``(outputs, gradient)``; ``gradient`` has the shape and dtype of ``x``.
+
+    Example:
+
+    >>> import numpy as np, keras
+    >>> x = keras.ops.convert_to_tensor(np.array([[1.0, 2.0], [3.0, -1.0]], "float32"))
+    >>> outputs, gradient = input_gradient(lambda t: keras.ops.sum(t**2, axis=1), x)
+    >>> keras.ops.convert_to_numpy(gradient).tolist()  # d (x1^2 + x2^2) / dx = 2x
+    [[2.0, 4.0], [6.0, -2.0]]
     """
     backend = keras.backend.backend()
     if backend == "tensorflow":

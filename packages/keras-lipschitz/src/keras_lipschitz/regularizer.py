@@ -83,7 +83,7 @@ class SpectralNormRegularizer(keras.layers.Layer, keras.regularizers.Regularizer
     9.0
     >>> layer = keras.layers.Dense(2, kernel_regularizer=reg, name="d")
     >>> _ = layer(np.ones((1, 2), "float32"))
-    >>> layer.kernel.assign(np.diag([3.0, 1.0]))
+    >>> _ = layer.kernel.assign(np.diag([3.0, 1.0]))
     >>> penalty = layer.losses[0]  # eager: creates the persistent `u`, one power iteration
     >>> [v.name for v in layer.non_trainable_weights]
     ['u_0']

@@ -24,6 +24,17 @@ class LipschitzReport:
             constant when the other layers are 1-Lipschitz (ReLU, tanh, pooling, dropout).
         gradient_norm_mean / gradient_norm_max: L2 norm over the data of
             ``d max_k f_k(x) / dx`` (the top output's input gradient), a lower bound.
+
+    Example:
+
+    >>> report = LipschitzReport(
+    ...     rows=[{"layer": "d", "type": "Dense", "sigma_reshaped": 2.0,
+    ...            "sigma_operator": 2.0, "sigma": 2.0}],
+    ...     bound=2.0, gradient_norm_mean=1.5, gradient_norm_max=1.9)
+    >>> print(str(report).splitlines()[2])
+    | d | Dense | 2.0000 | 2.0000 | 2.0000 |
+    >>> report.bound >= report.gradient_norm_max  # the bound is an upper bound
+    True
     """
 
     rows: list = field(default_factory=list)
