@@ -37,3 +37,18 @@ def wait_for_host_callbacks() -> None:
         import jax
 
         jax.effects_barrier()
+
+
+def has_value(variable: Any) -> bool:
+    """False inside a JAX train/test step that was not handed `variable`'s value.
+
+    Keras' JAX trainer moves the model's state into the compiled step and empties the
+    variables meanwhile; the step computes its logs in a scope that maps only metric variables.
+    """
+    if name() != "jax":
+        return True
+    from keras.src.backend.common.stateless_scope import get_stateless_scope
+
+    scope = get_stateless_scope()
+    in_scope = scope is not None and scope.get_current_value(variable) is not None
+    return in_scope or variable._value is not None

@@ -16,7 +16,28 @@ class Captured(Mapping[str, np.ndarray]):
     """The probes seen by one `capture`, as `{name: array}` concatenated over batches.
 
     Values are numpy arrays whose first axis runs over every sample predicted while the
-    capture was active, in order (several `predict` calls are appended).
+    capture was active, in order (several `predict` calls are appended). `capture` creates and
+    fills it; read it like a read-only dict. An unknown name raises `KeyError` listing the
+    captured ones.
+
+    Example:
+
+    >>> import numpy as np, keras
+    >>> from keras_probe import capture, probe
+    >>> class Square(keras.layers.Layer):
+    ...     def call(self, x):
+    ...         return probe("squared", x * x)
+    >>> model = keras.Sequential([keras.Input((2,)), Square()])
+    >>> x = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], "float32")
+    >>> with capture(model) as captured:
+    ...     _ = model.predict(x, batch_size=2, verbose=0)  # two batches: 2 + 1 samples
+    ...     _ = model.predict(x[:1], verbose=0)  # appended
+    >>> captured
+    Captured({'squared': (4, 2)})
+    >>> captured["squared"][:, 0].tolist()
+    [1.0, 9.0, 25.0, 1.0]
+    >>> captured.clear(); len(captured)
+    0
     """
 
     def __init__(self) -> None:

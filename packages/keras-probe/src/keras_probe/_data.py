@@ -26,7 +26,28 @@ import numpy as np
 
 
 class BatchError(RuntimeError):
-    """An exception raised while a worker built a batch; the message holds its traceback."""
+    """An exception raised while a worker built a batch; the message holds its traceback.
+
+    `SeededPyDataset.__getitem__` raises it from whatever `get_batch` raised, with the batch,
+    epoch and process in the message. Only the message crosses a process boundary (it is
+    always picklable), so the worker's traceback is not lost; `__cause__` holds the original
+    exception in the process that raised it.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_probe import BatchError, SeededPyDataset
+    >>> class Broken(SeededPyDataset):
+    ...     def get_batch(self, indices, rng):
+    ...         return 1 / 0
+    >>> try:
+    ...     Broken(num_samples=4, batch_size=2, shuffle=False)[1]
+    ... except BatchError as error:
+    ...     print(str(error).split(" in process")[0])
+    ...     print(str(error).splitlines()[-1])
+    Broken.get_batch failed for batch 1 of epoch 0
+    ZeroDivisionError: division by zero
+    """
 
 
 class SeededPyDataset(keras.utils.PyDataset):

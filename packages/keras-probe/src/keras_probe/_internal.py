@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import warnings
+import weakref
 from typing import Any
 
 import keras
 from keras import ops
+
+from keras_probe import _backend
 
 
 def _split(inputs: Any) -> tuple[Any, Any]:
@@ -63,17 +65,53 @@ class AddLoss(keras.layers.Layer):
         return {**super().get_config(), "weight": self.weight}
 
 
+class _LayerMean(keras.metrics.Metric):
+    """The metric `model.metrics` lists for an `AddMetric`: reads and resets the layer's state.
+
+    It owns no variables, so nothing of it is in `model.metrics_variables`: Keras' JAX trainer
+    does not pass those to the forward pass (keras-team/keras#21639), while it does pass and
+    return the layer's non-trainable variables, where the running sum and count live.
+    """
+
+    def __init__(self, layer: AddMetric, name: str) -> None:
+        super().__init__(name=name)
+        # A weak reference: the layer owns the metric, and Keras' loader walks attributes that
+        # are layers without a visited set, so a plain back-reference would recurse forever.
+        self._layer = weakref.ref(layer)
+
+    def update_state(self, *args: Any, **kwargs: Any) -> None:
+        raise NotImplementedError("AddMetric updates its state when the layer is called.")
+
+    def result(self) -> Any:
+        layer = self._layer()
+        total, count = layer.total, layer.count
+        if not (_backend.has_value(total) and _backend.has_value(count)):
+            return ops.convert_to_tensor(float("nan"))  # JAX per-batch logs: not available
+        return ops.divide_no_nan(total, count)
+
+    def reset_state(self) -> None:
+        layer = self._layer()
+        if layer.built:
+            layer.total.assign(0.0)
+            layer.count.assign(0.0)
+
+
 @keras.saving.register_keras_serializable(package="keras_probe")
 class AddMetric(keras.layers.Layer):
     """Report the mean of an internal tensor as the named metric `metric_name`.
 
-    The value is accumulated in a `keras.metrics.Mean` owned by the layer, so the progress bar,
-    `History` and `evaluate` show the mean over every sample of the epoch (not the last batch),
-    and distribution strategies aggregate its state across replicas.
+    The layer keeps a running sum and sample count in two non-trainable float32 variables
+    (`total`, `count`) and lists a metric named `metric_name` in `model.metrics` that reads
+    `total / count` and resets them each epoch. So the progress bar, `History` and `evaluate`
+    show the mean over every sample of the epoch (not the last batch); each sample counts once,
+    with the mean of its values. Under a TF `MirroredStrategy` each replica keeps its own sum
+    and count, added up when read (as Keras' metrics do); JAX data parallelism sums over the
+    global batch.
 
-    On the JAX backend Keras cannot update metric state inside a layer during `fit`/`evaluate`
-    (keras-team/keras#21639); there the layer skips the update with a warning and the metric
-    reads 0.
+    On JAX, Keras computes the per-batch logs inside the compiled step from metric variables
+    only, so batch-level callbacks (and the progress bar before the epoch ends) see NaN for
+    this metric; the epoch logs, `History` and `evaluate` are read after the step's state is
+    synced back and are exact (see the README).
 
     Args:
         metric_name: name shown in logs and `History`; non-empty string.
@@ -86,9 +124,10 @@ class AddMetric(keras.layers.Layer):
     >>> import numpy as np, keras
     >>> from keras_probe import AddMetric
     >>> layer = AddMetric("activation_mean")
-    >>> _ = layer(np.array([[1.0, 3.0]], "float32"))
-    >>> float(layer.tracker.result())
-    2.0
+    >>> _ = layer(np.array([[1.0, 3.0], [5.0, 7.0]], "float32"))
+    >>> _ = layer(np.array([[0.0, 0.0]], "float32"))
+    >>> round(float(layer.tracker.result()), 4)  # sample means 2, 6 and 0
+    2.6667
     """
 
     def __init__(self, metric_name: str, **kwargs: Any) -> None:
@@ -98,12 +137,30 @@ class AddMetric(keras.layers.Layer):
             )
         super().__init__(**kwargs)
         self.metric_name = metric_name
-        self.tracker = keras.metrics.Mean(name=metric_name)
+        self.tracker = _LayerMean(self, name=metric_name)
+
+    def build(self, input_shape: Any) -> None:
+        # Like a metric's own state: on TF, "on_read" keeps one copy per replica, summed when
+        # read across replicas (a mirrored "sum" variable would sum `old + delta` per replica).
+        self.total = _state("total")
+        self.count = _state("count")
+
+    @property
+    def weights(self) -> list[Any]:
+        # Metric state, not weights (Keras keeps metric state out of `weights` too): it stays
+        # out of `get_weights`, `count_params` and weight comparisons, while `variables` and
+        # `non_trainable_variables`, which the JAX trainer threads through its steps, keep it.
+        state = {id(self.total), id(self.count)} if self.built else set()
+        return [w for w in super().weights if id(w) not in state]
 
     def call(self, inputs: Any) -> Any:
         passthrough, values = _split(inputs)
-        if _metric_state_available(self.tracker):
-            self.tracker.update_state(ops.cast(values, "float32"))
+        values = ops.stop_gradient(ops.cast(values, "float32"))
+        if len(values.shape) == 0:
+            values = ops.reshape(values, (1,))
+        per_sample = ops.mean(ops.reshape(values, (ops.shape(values)[0], -1)), axis=1)
+        self.total.assign_add(ops.sum(per_sample))
+        self.count.assign_add(ops.cast(ops.shape(per_sample)[0], "float32"))
         return passthrough
 
     def compute_output_shape(self, input_shape: Any) -> Any:
@@ -113,26 +170,13 @@ class AddMetric(keras.layers.Layer):
         return {**super().get_config(), "metric_name": self.metric_name}
 
 
-_warned = False
-
-
-def _metric_state_available(metric: Any) -> bool:
-    """False inside a JAX stateless call that does not carry the metric's variables."""
-    global _warned
-    if keras.backend.backend() != "jax":
-        return True
-    from keras.src.backend.common.stateless_scope import get_stateless_scope
-
-    scope = get_stateless_scope()
-    if scope is None or all(
-        scope.get_current_value(v) is not None or v._value is not None for v in metric.variables
-    ):
-        return True
-    if not _warned:
-        _warned = True
-        warnings.warn(
-            "keras_probe.AddMetric: JAX's fit/evaluate do not let a layer update metric state "
-            "(keras-team/keras#21639); the metric is not updated on this backend.",
-            stacklevel=2,
-        )
-    return False
+def _state(name: str) -> keras.Variable:
+    return keras.Variable(
+        0.0,
+        dtype="float32",
+        trainable=False,
+        autocast=False,
+        aggregation="sum",
+        synchronization="on_read",
+        name=name,
+    )
