@@ -11,7 +11,11 @@ from .generators import (
     upsampling_steps,
 )
 from .losses import LOSSES, discriminator_loss, generator_loss
-from .normalization import ConditionalBatchNormalization, SelfModulatedBatchNormalization
+from .normalization import (
+    ConditionalBatchNormalization,
+    CrossReplicaBatchNormalization,
+    SelfModulatedBatchNormalization,
+)
 
 __version__ = "0.1.0"
 
@@ -20,6 +24,7 @@ __all__ = [
     "LOSSES",
     "ClassProjection",
     "ConditionalBatchNormalization",
+    "CrossReplicaBatchNormalization",
     "DiscriminatorResBlock",
     "GeneratorResBlock",
     "SelfModulatedBatchNormalization",

@@ -19,7 +19,6 @@ def register_components(registry):
     import keras_gan_arch as g
     from keras_gan_arch.gan import _OptimizerPair
     from keras_gan_arch.images import SampleGrid
-    from keras_gan_arch.normalization import CrossReplicaBatchNormalization
 
     def tiny_gan():
         return g.GAN(
@@ -31,8 +30,8 @@ def register_components(registry):
 
     registry.add(g.GAN, example=tiny_gan)
     registry.add(
-        CrossReplicaBatchNormalization,
-        example=lambda: CrossReplicaBatchNormalization(momentum=0.8, center=False, scale=False),
+        g.CrossReplicaBatchNormalization,
+        example=lambda: g.CrossReplicaBatchNormalization(momentum=0.8, center=False, scale=False),
     )
     registry.add(
         g.ConditionalBatchNormalization,

@@ -173,8 +173,9 @@ class GAN(keras.Model):
             loss: one of ``"non-saturating"`` (default), ``"hinge"``, ``"wgan-gp"``,
                 ``"least-squares"``.
             n_critic: discriminator updates per generator update (>= 1). Default 1.
-            gradient_penalty_weight: weight (>= 0) of ``keras_lipschitz.gradient_penalty``
-                (interpolates, target 1) in the discriminator loss; must be > 0 for
+            gradient_penalty_weight: weight (>= 0) of the WGAN-GP penalty
+                ``mean((||grad D(x_hat)|| - 1)^2)`` at random interpolates ``x_hat``
+                (``keras_lipschitz.gradient_norms``) in the discriminator loss; must be > 0 for
                 ``"wgan-gp"``. Default 0.
             **kwargs: ``jit_compile``, ``run_eagerly``, ``steps_per_execution``.
         """
