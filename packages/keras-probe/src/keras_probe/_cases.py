@@ -73,7 +73,7 @@ def attention_case() -> ConformanceCase:
             Misuse("names", lambda: ProbeRecorder([])),
         ],
         skip={
-            "mixed": "Keras' own MultiHeadAttention inference path (fused "
+            "mixed@jax": "Keras' own MultiHeadAttention inference path (fused "
             'ops.dot_product_attention) fails on JAX CPU under mixed_float16 with "precision '
             "'F16_F16_F32' is not supported by dot_general on CPU\"; not caused by the probe",
         },
