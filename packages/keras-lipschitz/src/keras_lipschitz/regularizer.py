@@ -188,8 +188,8 @@ class SpectralNormRegularizer(keras.layers.Layer, keras.regularizers.Regularizer
         return self._penalty(matrix, u)
 
     def sigma(self, x):
-        """``sqrt(2 * penalty / strength)`` computed like a call, without updating ``u``:
-        the current estimate of the largest singular value of ``x`` as a matrix."""
+        """The current estimate ``v^T M u`` of the largest singular value of ``x`` as a matrix,
+        from the stored ``u`` when ``x`` is a regularized kernel (nothing is updated)."""
         matrix = _matrix(ops.convert_to_tensor(x.value if isinstance(x, keras.Variable) else x))
         slot = next((s for s in self._slots if s.kernel is x), None)
         if slot is not None:
