@@ -91,7 +91,7 @@ def search_ids(
     if beams > 1:
         encoded = {k: ops.repeat(v, beams, axis=0) for k, v in encoded.items()}
     rows = articles * beams
-    states = model.initial_states(rows)
+    states = model.initial_states(encoded)
     tokens = np.full((rows,), tok.bos_id, dtype="int32")
     sequences = np.zeros((rows, 0), dtype="int32")
     scores = np.zeros((articles, beams))

@@ -1,7 +1,7 @@
 """The two building blocks of the title generator that Keras does not ship.
 
 * :class:`BagOfCharsPrior`: the "prior" of Su Jianlin's seq2seq title generator: a learned
-  scale and shift of the multi-hot bag of the article's tokens, averaged into the output
+  scale and shift of the multi-hot bag of the article's tokens, added to the output
   logits so the decoder favours tokens that occur in the article.
 * :class:`EncoderDecoderAttention`: Luong ("general") or Bahdanau ("additive") attention of
   decoder outputs over encoder states, whose key projection can be computed once and cached.
