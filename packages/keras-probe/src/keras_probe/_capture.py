@@ -41,22 +41,22 @@ class Captured(Mapping[str, np.ndarray]):
     """
 
     def __init__(self) -> None:
-        self._batches: dict[str, list[np.ndarray]] = {}
+        self._batches: dict[str, list[Any]] = {}
         self._cache: dict[str, np.ndarray] = {}
 
     def _append(self, probes: Mapping[str, Any]) -> None:
+        # Keep the backend tensors and convert on read, as Keras does with predict's outputs:
+        # a per-batch host copy would block on each batch and stall JAX's async dispatch.
         for key, value in probes.items():
-            array = _backend.to_numpy(value)
             batches = self._batches.setdefault(key, [])
-            if batches and (
-                array.ndim != batches[0].ndim or array.shape[1:] != batches[0].shape[1:]
-            ):
+            shape, first = tuple(value.shape), tuple(batches[0].shape) if batches else None
+            if first is not None and (len(shape) != len(first) or shape[1:] != first[1:]):
                 raise ValueError(
-                    f"Probe `{key}` changed shape between batches: {batches[0].shape} then "
-                    f"{array.shape}; only the batch axis may vary. Give tensors of other shapes "
-                    f"another `name`. Received: name={key!r}"
+                    f"Probe `{key}` changed shape between batches: {first} then {shape}; only "
+                    f"the batch axis may vary. Give tensors of other shapes another `name`. "
+                    f"Received: name={key!r}"
                 )
-            batches.append(array)
+            batches.append(value)
             self._cache.pop(key, None)
 
     def __getitem__(self, key: str) -> np.ndarray:
@@ -65,7 +65,8 @@ class Captured(Mapping[str, np.ndarray]):
                 f"No probe named {key!r} was captured; captured probes: {sorted(self._batches)}"
             )
         if key not in self._cache:
-            batches = self._batches[key]
+            batches = [_backend.to_numpy(b) for b in self._batches[key]]
+            self._batches[key] = batches  # converted once; later batches are appended
             self._cache[key] = (
                 np.concatenate(batches, axis=0) if batches[0].ndim else np.stack(batches)
             )
