@@ -196,3 +196,43 @@ def test_plugin_images_longest_plugin_name_wins(tmp_path: Path) -> None:
         "keras-gan": ["gan-x.png", "keras-gan-y.png"],
         "keras-gan-arch": ["gan-arch-dcgan.png"],
     }
+
+
+def test_run_all_one_case_keeps_every_other_row(
+    fixture_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`keras-plugins bench --plugin P --case C --backend B` replaces only the rows of (P, C, B)."""
+    import json
+
+    from harness_support import fixture_env
+
+    for key, value in fixture_env(fixture_site).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    backend = keras.backend.backend()
+    old = {"description": "old", "rows": [{"model": "stale"}]}
+    previous = [
+        {"plugin": "fixture-good", "case": "scale-quality", "backend": backend, **old},
+        {
+            "plugin": "fixture-good",
+            "case": "scale-step",
+            "backend": backend,
+            "ratio": 0.5,
+            "baseline_ms": 1.0,
+            "candidate_ms": 0.5,
+            "budget": 3.0,
+            "within_budget": True,
+            "description": "kept",
+        },
+        {"plugin": "other", "case": "x", "backend": "jax", **old},
+    ]
+    json_path, page = tmp_path / "b.json", tmp_path / "b.md"
+    json_path.write_text(json.dumps(previous))
+    rc = bench.run_all([backend], "fixture-good", page, json_path, ["scale-quality"])
+    assert rc == 0
+    merged = {(r["plugin"], r["case"], r["backend"]): r for r in json.loads(json_path.read_text())}
+    assert len(merged) == 3
+    assert merged[("fixture-good", "scale-quality", backend)]["rows"][0]["model"] == "dense+scale"
+    assert merged[("fixture-good", "scale-step", backend)]["ratio"] == 0.5  # not re-run
+    assert merged[("other", "x", "jax")]["rows"] == [{"model": "stale"}]
+    assert "| fixture-good | scale-step |" in page.read_text()

@@ -72,15 +72,17 @@ def run_case(plugin: str, case: BenchCase, backend: str) -> dict[str, Any]:
     return result
 
 
-def worker(backend: str, plugin: str | None, out: Path) -> int:
-    """Run every bench case of the current backend (chosen by KERAS_BACKEND) into ``out``."""
+def worker(backend: str, plugin: str | None, out: Path, cases: str = "") -> int:
+    """Run the bench cases of the current backend (chosen by KERAS_BACKEND) into ``out``:
+    every case, or those named in ``cases`` (comma-separated)."""
     plugins = discover()
+    wanted = {c for c in cases.split(",") if c}
     results = []
     for name in plugins:
         if plugin and name != plugin:
             continue
         for case in plugins.bench_cases(name):
-            if backend in case.backends:
+            if backend in case.backends and (not wanted or case.name in wanted):
                 print(f"[{backend}] {name}::{case.name} ...", flush=True)
                 results.append(run_case(name, case, backend))
                 write_atomically(out, json.dumps(results, indent=1, default=str))
@@ -206,28 +208,36 @@ def write_page(
     return [out] + ([plot] if plot is not None else [])
 
 
-def run_all(backends: list[str], plugin: str | None, out: Path, json_path: Path) -> int:
+def run_all(
+    backends: list[str],
+    plugin: str | None,
+    out: Path,
+    json_path: Path,
+    cases: list[str] | None = None,
+) -> int:
     """One worker process per backend, then one report; non-zero if a budget or case failed.
 
-    Rows of plugin/backend pairs not run this time are kept from ``json_path``, so
-    ``--plugin X --backend jax`` refreshes only those rows of ``docs/benchmarks.md``.
+    Rows of plugin/case/backend triples not run this time are kept from ``json_path``, so
+    ``--plugin X --case step-time --backend jax`` refreshes only those rows of
+    ``docs/benchmarks.md``.
     """
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as folder:
         for backend in backends:
             path = Path(folder) / f"{backend}.json"
-            command = [sys.executable, "-m", __name__, backend, str(path)] + (
-                [plugin] if plugin else []
-            )
+            command = [sys.executable, "-m", __name__, backend, str(path), plugin or ""]
+            command += [",".join(cases or [])]
             subprocess.run(command, env=dict(os.environ, KERAS_BACKEND=backend))
             if path.exists():
                 data = json.loads(path.read_text())
                 results += data["results"] if isinstance(data, dict) else data
     bad = [r for r in results if "error" in r or r.get("within_budget") is False]
-    ran = {(r["plugin"], r["backend"]) for r in results}
-    kept = [r for r in _previous(json_path) if (r["plugin"], r["backend"]) not in ran]
+    ran = {(r["plugin"], r["case"], r["backend"]) for r in results}
+    kept = [
+        r for r in _previous(json_path) if (r["plugin"], r["case"], r["backend"]) not in ran
+    ]
     merged = sorted(kept + results, key=lambda r: (r["plugin"], r["case"], r["backend"]))
-    generator = "keras-plugins bench [--plugin NAME] [--backend ...]"
+    generator = "keras-plugins bench [--plugin NAME] [--case NAME,...] [--backend ...]"
     write_atomically(json_path, json.dumps(merged, indent=1, default=str) + "\n")
     written = [json_path, *write_page(merged, out, generator, plugins=discover())]
     print(markdown(results, generator))
@@ -242,8 +252,10 @@ def _previous(json_path: Path) -> list[dict[str, Any]]:
         data = json.loads(json_path.read_text())
     except (OSError, ValueError):
         return []
-    return [r for r in data if isinstance(r, dict) and "plugin" in r and "backend" in r]
+    keys = ("plugin", "case", "backend")
+    return [r for r in data if isinstance(r, dict) and all(k in r for k in keys)]
 
 
 if __name__ == "__main__":
-    sys.exit(worker(sys.argv[1], sys.argv[3] if len(sys.argv) > 3 else None, Path(sys.argv[2])))
+    backend_arg, out_arg, plugin_arg, cases_arg = (sys.argv[1:] + ["", ""])[:4]
+    sys.exit(worker(backend_arg, plugin_arg or None, Path(out_arg), cases_arg))

@@ -115,7 +115,8 @@ def cmd_check(args: argparse.Namespace, plugins: Plugins) -> int:
 def cmd_bench(args: argparse.Namespace, plugins: Plugins) -> int:
     from . import bench
 
-    return bench.run_all(args.backend, args.plugin, Path(args.out), Path(args.json))
+    cases = [name for name in (args.case or "").split(",") if name]
+    return bench.run_all(args.backend, args.plugin, Path(args.out), Path(args.json), cases)
 
 
 def build_parser(plugins: Plugins) -> argparse.ArgumentParser:
@@ -140,6 +141,7 @@ def build_parser(plugins: Plugins) -> argparse.ArgumentParser:
     check.set_defaults(run=cmd_check)
     bench_parser = sub.add_parser("bench", help="every BenchCase, side by side, per backend")
     bench_parser.add_argument("--plugin", help="only this plugin")
+    bench_parser.add_argument("--case", help="only these cases (comma-separated names)")
     bench_parser.add_argument("--backend", type=_backends, default=list(BACKENDS))
     bench_parser.add_argument("--out", default="docs/benchmarks.md")
     bench_parser.add_argument("--json", default="docs/benchmarks.json")
