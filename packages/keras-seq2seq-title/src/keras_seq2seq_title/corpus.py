@@ -63,6 +63,10 @@ def stdlib_pairs(root: str | None = None, limit: int | None = None) -> list[Pair
 
     Returns:
         unique pairs from module, public class and public function docstrings, in file order.
+
+    >>> pairs = stdlib_pairs(limit=3)
+    >>> len(pairs), all(p.title and p.content for p in pairs)
+    (3, True)
     """
     root = root or sysconfig.get_paths()["stdlib"]
     pairs: list[Pair] = []
@@ -97,7 +101,12 @@ def stdlib_pairs(root: str | None = None, limit: int | None = None) -> list[Pair
 
 
 def chinese_pairs() -> list[Pair]:
-    """The 120 vendored *Romance of the Three Kingdoms* chapter title/opening pairs."""
+    """The 120 vendored *Romance of the Three Kingdoms* chapter title/opening pairs.
+
+    >>> pairs = chinese_pairs()
+    >>> len(pairs), pairs[0].title
+    (120, '宴桃园豪杰三结义\\u3000斩黄巾英雄首立功')
+    """
     text = resources.files("keras_seq2seq_title").joinpath("data/sanguo_openings.jsonl")
     return [
         Pair(r["title"], r["content"])
@@ -107,7 +116,11 @@ def chinese_pairs() -> list[Pair]:
 
 
 def embedded_corpus(languages: tuple[str, ...] = ("en", "zh")) -> list[Pair]:
-    """The default training corpus: stdlib docstrings (``"en"``) and/or the Chinese sample."""
+    """The default training corpus: stdlib docstrings (``"en"``) and/or the Chinese sample.
+
+    >>> len(embedded_corpus(("zh",)))
+    120
+    """
     unknown = set(languages) - {"en", "zh"}
     if unknown or not languages:
         raise ValueError(
@@ -122,7 +135,15 @@ def embedded_corpus(languages: tuple[str, ...] = ("en", "zh")) -> list[Pair]:
 def split_pairs(
     pairs: list[Pair], validation_fraction: float, seed: int = 0
 ) -> tuple[list[Pair], list[Pair]]:
-    """Shuffle deterministically with ``seed`` and split off ``validation_fraction`` of pairs."""
+    """Shuffle deterministically with ``seed`` and split off ``validation_fraction`` of pairs.
+
+    Both parts keep the input order.
+
+    >>> pairs = [Pair(str(i), "content") for i in range(10)]
+    >>> kept, held = split_pairs(pairs, 0.2, seed=0)
+    >>> len(kept), len(held), sorted(kept + held, key=lambda p: int(p.title)) == pairs
+    (8, 2, True)
+    """
     if not 0.0 <= validation_fraction < 1.0:
         raise ValueError(
             "`validation_fraction` must be in [0, 1). "

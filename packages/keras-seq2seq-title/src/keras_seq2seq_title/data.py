@@ -19,12 +19,27 @@ FORMATS = ("jsonl", "tsv")
 
 
 class DataFormatError(ValueError):
-    """A line of a data file could not be read; the message names file and line."""
+    """A line of a data file could not be read; the message names file and line.
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "bad.jsonl")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write('{"title": "t", "content": "c"}\\n{"title": \\n')
+    >>> try:
+    ...     load_pairs(path)
+    ... except DataFormatError as error:
+    ...     print(str(error).replace(path, "bad.jsonl"))
+    bad.jsonl:2: not valid JSON (Expecting value at column 11)
+    """
 
 
 @dataclass(frozen=True)
 class Pair:
-    """One training example: the ``title`` to write for ``content``."""
+    """One training example: the ``title`` to write for ``content``.
+
+    >>> Pair("Sort the list.", "The sort is stable.").title
+    'Sort the list.'
+    """
 
     title: str
     content: str
@@ -80,6 +95,13 @@ def load_pairs(
     Raises:
         DataFormatError: a line is not valid JSON / has too few columns / lacks a field; the
             message starts with ``path:line``.
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "lcsts.jsonl")
+    >>> with open(path, "w", encoding="utf-8") as f:
+    ...     _ = f.write('{"summary": "标题", "content": "正文"}\\n')
+    >>> load_pairs(path)
+    [Pair(title='标题', content='正文')]
     """
     path = os.fspath(path)
     if format is None:
@@ -147,7 +169,16 @@ def _read_tsv(path, lines, title_field, content_field, header):
 
 
 def save_jsonl(pairs: list[Pair], path: str | os.PathLike) -> None:
-    """Write pairs as JSONL with ``title``/``content`` keys (UTF-8, non-ASCII kept)."""
+    """Write pairs as JSONL with ``title``/``content`` keys (UTF-8, non-ASCII kept).
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "pairs.jsonl")
+    >>> save_jsonl([Pair("标题", "some content")], path)
+    >>> open(path, encoding="utf-8").read()
+    '{"title": "标题", "content": "some content"}\\n'
+    >>> load_pairs(path) == [Pair("标题", "some content")]
+    True
+    """
     with open(path, "w", encoding="utf-8") as handle:
         for pair in pairs:
             handle.write(

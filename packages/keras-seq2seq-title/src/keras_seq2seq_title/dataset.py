@@ -53,6 +53,14 @@ class TitleDataset(keras.utils.PyDataset):
         seed: shuffling seed. Defaults to 0.
         epoch: the first epoch's number (for resuming). Defaults to 0.
         **kwargs: ``workers``, ``use_multiprocessing``, ``max_queue_size``.
+
+    >>> data = TitleDataset([[5, 6], [7], [8, 9, 10]], [[2, 5, 3], [2, 6, 3], [2, 7, 3]],
+    ...                     batch_size=2, seed=0)
+    >>> len(data)
+    2
+    >>> (source, title_in), title_out = data[0]
+    >>> source.tolist(), title_in.tolist(), title_out.tolist()  # the longest batch comes first
+    ([[8, 9, 10, 0, 0, 0, 0, 0]], [[2, 7, 3, 0, 0, 0, 0]], [[7, 3, 0, 0, 0, 0, 0]])
     """
 
     def __init__(

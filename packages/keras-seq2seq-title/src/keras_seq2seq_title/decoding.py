@@ -177,6 +177,14 @@ def generate(
 
     Returns:
         one title per text.
+
+    >>> import keras
+    >>> from keras_seq2seq_title import CharTokenizer, TitleGenerator
+    >>> keras.utils.set_random_seed(0)
+    >>> model = TitleGenerator(CharTokenizer.build(["ab", "ba"], min_count=1), 4, 4)
+    >>> titles = generate(model, ["ab", "abba"], beam_size=2, max_length=3)
+    >>> len(titles), all(set(t) <= {"a", "b"} and len(t) <= 3 for t in titles)
+    (2, True)
     """
     for name, value, low in (
         ("beam_size", beam_size, 1),

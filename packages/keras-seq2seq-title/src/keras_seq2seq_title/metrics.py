@@ -62,7 +62,11 @@ def rouge_pair(hypothesis: str, reference: str) -> dict[str, float]:
 
 
 def rouge_scores(hypotheses: Sequence[str], references: Sequence[str]) -> dict[str, float]:
-    """Mean ROUGE-1/2/L F1 (in [0, 1]) over pairs."""
+    """Mean ROUGE-1/2/L F1 (in [0, 1]) over pairs.
+
+    >>> rouge_scores(["the cat sat", "标题"], ["the cat sat", "标签"])
+    {'rouge-1': 0.75, 'rouge-2': 0.5, 'rouge-l': 0.75}
+    """
     if len(hypotheses) != len(references) or not references:
         raise ValueError(
             "`hypotheses` and `references` must be non-empty and equally long. "

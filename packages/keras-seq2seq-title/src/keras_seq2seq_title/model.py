@@ -272,7 +272,15 @@ class MaskedSequenceCrossEntropy(keras.losses.Loss):
 
 
 def compile_title_model(model, learning_rate=1e-3, clipnorm=1.0):
-    """Compile ``model`` with Adam and :class:`MaskedSequenceCrossEntropy`; returns it."""
+    """Compile ``model`` with Adam and :class:`MaskedSequenceCrossEntropy`; returns it.
+
+    ``clipnorm`` clips each gradient tensor's norm (``None``: no clipping).
+
+    >>> tokenizer = CharTokenizer.build(["a title", "some content"], min_count=1)
+    >>> model = compile_title_model(TitleGenerator(tokenizer, embedding_dim=4, units=4), 1e-2)
+    >>> type(model.optimizer).__name__, round(float(model.optimizer.learning_rate), 6)
+    ('Adam', 0.01)
+    """
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate, clipnorm=clipnorm),
         loss=MaskedSequenceCrossEntropy(),

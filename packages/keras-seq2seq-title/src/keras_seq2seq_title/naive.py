@@ -16,7 +16,18 @@ from keras import ops
 def naive_beam_search(
     model, source_ids, beam_size: int = 3, max_length: int = 32, min_length: int = 0
 ) -> list[int]:
-    """Title ids (end token excluded) for one article ``source_ids`` (a list of ids)."""
+    """Title ids (end token excluded) for one article ``source_ids`` (a list of ids).
+
+    >>> import keras
+    >>> from keras_seq2seq_title import CharTokenizer, TitleGenerator
+    >>> from keras_seq2seq_title.decoding import search_ids
+    >>> keras.utils.set_random_seed(0)
+    >>> model = TitleGenerator(CharTokenizer.build(["ab", "ba"], min_count=1), 4, 4)
+    >>> model.build()
+    >>> ids = naive_beam_search(model, [4, 5, 4], beam_size=1, max_length=5)
+    >>> ids == search_ids(model, np.array([[4, 5, 4]]), beam_size=1, max_length=5)[0]
+    True
+    """
     tok = model.tokenizer
     first_allowed = 3  # the seed sliced probabilities [:, 3:]: no padding, unknown or begin
     xid = np.array([list(source_ids)] * beam_size, dtype="int32")

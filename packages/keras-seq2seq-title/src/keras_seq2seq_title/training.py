@@ -128,6 +128,15 @@ def train(
     Returns:
         ``(model, state)`` where ``state`` is the run's ``state.json`` content plus
         ``"interrupted": bool`` (True after Ctrl-C; the last complete checkpoint is kept).
+
+    >>> import os, tempfile
+    >>> from keras_seq2seq_title import Pair
+    >>> pairs = [Pair("Sort a list.", "sort the list in place"), Pair("标题", "正文内容")] * 4
+    >>> out = tempfile.mkdtemp()
+    >>> model, state = train(pairs, out, epochs=1, batch_size=4, validation_fraction=0.25,
+    ...                      min_count=1, verbose=0, embedding_dim=4, units=4)
+    >>> state["epoch"], sorted(state["history"]), sorted(os.listdir(out))
+    (1, ['loss', 'val_loss'], ['epoch-001.keras', 'model.keras', 'state.json'])
     """
     settings = {
         "validation_fraction": validation_fraction,
