@@ -68,7 +68,7 @@ def bench_cases():
         ),
         BenchCase(
             "embedded-corpus",
-            "train ~8 min on the embedded corpus; ROUGE/BLEU of the "
+            "train 24 epochs on the embedded corpus (word tokens); ROUGE/BLEU of the "
             "model, lead-N and nearest-neighbour retrieval on held-out pairs",
             measure=_bench.embedded_corpus_quality,
             backends=("tensorflow",),
