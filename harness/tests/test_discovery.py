@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import pytest
@@ -71,6 +73,24 @@ def test_discovery_never_imports_keras(fixture_site: Path) -> None:
     assert done.returncode == 0, done.stderr
     count, imported = done.stdout.split(" ", 1)
     assert int(count) >= 1 and imported.strip() == "[]"
+
+
+def test_discovering_the_installed_plugins_never_imports_keras() -> None:
+    # The real plugins installed next to the harness (all of this repo's in `nox -s tests`):
+    # each hook module is imported, so each package's __init__ must import Keras lazily.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KERAS_PLUGINS_")}
+    code = (
+        "import json, sys; from keras_plugin_harness import discover; p = discover(); "
+        "heavy = ('keras', 'tensorflow', 'jax', 'torch'); "
+        "print(json.dumps([sorted(p), [str(x) for x in p.problems], "
+        "[m for m in heavy if m in sys.modules]]))"
+    )
+    done = run_python(code, env)
+    assert done.returncode == 0, done.stderr
+    names, problems, imported = json.loads(done.stdout.strip().splitlines()[-1])
+    print("discovered:", names)
+    assert problems == []
+    assert imported == [], f"discovering {names} imported {imported}"
 
 
 def test_hook_plugin_info(fixtures_on_path: None) -> None:

@@ -233,9 +233,7 @@ def run_all(
                 results += data["results"] if isinstance(data, dict) else data
     bad = [r for r in results if "error" in r or r.get("within_budget") is False]
     ran = {(r["plugin"], r["case"], r["backend"]) for r in results}
-    kept = [
-        r for r in _previous(json_path) if (r["plugin"], r["case"], r["backend"]) not in ran
-    ]
+    kept = [r for r in _previous(json_path) if (r["plugin"], r["case"], r["backend"]) not in ran]
     merged = sorted(kept + results, key=lambda r: (r["plugin"], r["case"], r["backend"]))
     generator = "keras-plugins bench [--plugin NAME] [--case NAME,...] [--backend ...]"
     write_atomically(json_path, json.dumps(merged, indent=1, default=str) + "\n")
