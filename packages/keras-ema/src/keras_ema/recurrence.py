@@ -108,17 +108,16 @@ def ema_update(
     """
     from keras import backend, ops
 
-    new_step = step + 1
-    d = scheduled_decay(
-        new_step,
+    new_step, d, due, new_product = schedule(
+        step,
+        decay_product,
         decay=decay,
         start_step=start_step,
+        every_n_steps=every_n_steps,
         warmup=warmup,
         warmup_gamma=warmup_gamma,
         warmup_power=warmup_power,
     )
-    due = is_update_step(new_step, start_step=start_step, every_n_steps=every_n_steps)
-    new_product = ops.where(due, decay_product * d, decay_product)
 
     def blend() -> list[Any]:
         # One `1 - d` per dtype, not per variable: on TensorFlow CPU every small op in the
@@ -145,6 +144,43 @@ def ema_update(
         return list(new_averages), new_step, new_product
     new_averages = [ops.where(due, b, a) for b, a in zip(blend(), averages, strict=True)]
     return new_averages, new_step, new_product
+
+
+def schedule(
+    step: Any,
+    decay_product: Any,
+    *,
+    decay: float,
+    start_step: int = 0,
+    every_n_steps: int = 1,
+    warmup: str | None = None,
+    warmup_gamma: float = 1.0,
+    warmup_power: float = 2.0 / 3.0,
+) -> tuple[Any, Any, Any, Any]:
+    """The scalar part of one step: ``(new_step, decay, is_update_step, new_decay_product)``.
+
+    Arguments as in :func:`ema_update`; the averages then move by ``(1 - decay) * (weight -
+    average)`` when ``is_update_step`` is true and stay put otherwise.
+
+    >>> from keras import ops
+    >>> new_step, d, due, product = schedule(ops.convert_to_tensor(0),
+    ...                                      ops.convert_to_tensor(1.0), decay=0.9)
+    >>> int(new_step), round(float(d), 6), bool(due), round(float(product), 6)
+    (1, 0.9, True, 0.9)
+    """
+    from keras import ops
+
+    new_step = step + 1
+    d = scheduled_decay(
+        new_step,
+        decay=decay,
+        start_step=start_step,
+        warmup=warmup,
+        warmup_gamma=warmup_gamma,
+        warmup_power=warmup_power,
+    )
+    due = is_update_step(new_step, start_step=start_step, every_n_steps=every_n_steps)
+    return new_step, d, due, ops.where(due, decay_product * d, decay_product)
 
 
 def _branch_on_device(flag: Any) -> bool:
