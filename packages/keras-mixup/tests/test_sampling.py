@@ -65,6 +65,16 @@ def test_beta_moments():
     assert abs(lam.var() - 1.0 / (4 * (2 * alpha + 1))) < 0.01  # Var of Beta(a, a)
 
 
+@pytest.mark.parametrize("alpha", [0.2, 1.0, 2.5])
+def test_beta_draws_follow_the_beta_distribution(alpha):
+    # the whole distribution, not only its moments, at alphas on both sides of the < 1 boost
+    from scipy import stats
+
+    lam = draw(Mixup(alpha=alpha, mode="elem", seed=3), np.zeros((4000, 1), "float32"))["lam_y"]
+    result = stats.kstest(np.asarray(lam, "float64"), stats.beta(alpha, alpha).cdf)
+    assert result.pvalue > 0.01, result
+
+
 @pytest.mark.parametrize("shape", [(6, 8, 8, 3), (6, 12, 2), (4, 4, 5, 6, 1)])
 def test_cutmix_pastes_one_box_and_label_weight_is_kept_area(shape):
     rng = np.random.default_rng(1)

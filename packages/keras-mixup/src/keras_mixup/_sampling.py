@@ -24,6 +24,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from . import _rng
 
 MODES = ("batch", "pair", "elem")
@@ -161,9 +163,11 @@ def draw(
         return np_.take(values, group, axis=0)
 
     ones = np_.ones((n,), dtype=dtype)
-    on = per_group(rows.uniform()) < prob
+    coin = rows.uniform()  # drawn even when unused: the row layout does not depend on `prob`
+    # `on` stays None when every group mixes: fewer ops in every train step
+    on = None if prob >= 1.0 else per_group(coin) < prob
     if active is not None:
-        on = on & active
+        on = active if on is None else on & active
     if fixed_lam is not None:
         lam_mix = ones * fixed_lam
     elif alpha is not None:
@@ -185,8 +189,9 @@ def draw(
         keep = np_.expand_dims(1.0 - inside, -1)
         weight = np_.where(np_.reshape(use_cut, weight_shape), keep, weight)
         lam_x = np_.where(use_cut, lam_box, lam_mix)
-    lam_x = np_.where(on, lam_x, ones)
-    weight = np_.where(np_.reshape(on, weight_shape), weight, np_.ones_like(weight))
+    if on is not None:
+        lam_x = np_.where(on, lam_x, ones)
+        weight = np_.where(np_.reshape(on, weight_shape), weight, np_.ones_like(weight))
     lam_y = ones if keep_first_label else lam_x
     return {"index": index, "weight": weight, "lam_x": lam_x, "lam_y": lam_y}
 
@@ -203,32 +208,33 @@ def sample_beta(backend: Any, rows: _rng.Rows, alpha: float, tries: int = BETA_T
     then) and the ``U ** (1 / alpha)`` boost for alpha < 1, in log space so that small alphas do
     not underflow. Unlike ``keras.random.beta`` this has no data-dependent loop, so it compiles
     with XLA on TensorFlow (``jit_compile=True``) and gives the same numbers with and without.
+    X and Y are drawn together as one (2, tries, n) block: every op here runs once per train
+    step, and on a small model each op's dispatch cost is what mixing costs.
     """
-    log_x = _log_gamma_sample(backend, rows, alpha, tries)
-    log_y = _log_gamma_sample(backend, rows, alpha, tries)
-    return backend.numpy.reciprocal(1.0 + backend.numpy.exp(log_y - log_x))
+    log_xy = _log_gamma_pair(backend, rows, alpha, tries)
+    return backend.numpy.reciprocal(1.0 + backend.numpy.exp(log_xy[1] - log_xy[0]))
 
 
-def _log_gamma_sample(backend: Any, rows: _rng.Rows, alpha: float, tries: int) -> Any:
+def _log_gamma_pair(backend: Any, rows: _rng.Rows, alpha: float, tries: int) -> Any:
+    """(2, n) log-Gamma(alpha) draws, from ``2 * (2 * tries + 1)`` rows."""
     np_ = backend.numpy
     shape = alpha + 1.0 if alpha < 1.0 else alpha
     d = shape - 1.0 / 3.0
     c = 1.0 / math.sqrt(9.0 * d)
-    z = rows.normal(tries)
-    u = rows.uniform(tries)
+    z = rows.normal(2 * tries)  # (2 * tries, n): candidates of X, then of Y
+    u = rows.uniform(2 * tries)
     v = (1.0 + c * z) ** 3
     positive = v > 0
     log_v = np_.log(np_.where(positive, v, 1.0))
     accept = positive & (np_.log(u) < 0.5 * z * z + d - d * v + d * log_v)
-    accept = np_.logical_or(accept, np_.arange(tries)[:, None] == tries - 1)
-    first = np_.argmax(backend.cast(accept, "int32"), axis=0)
-    log_g = math.log(d) + np_.where(positive, log_v, math.log(1e-6))
-    log_g = np_.take_along_axis(log_g, np_.expand_dims(first, 0), axis=0)[0]
+    last = np.arange(2 * tries).reshape(-1, 1) % tries == tries - 1
+    accept = np_.reshape(np_.logical_or(accept, last), (2, tries, -1))
+    first = np_.argmax(backend.cast(accept, "int32"), axis=1)
+    log_g = np_.reshape(np_.where(positive, log_v, math.log(1e-6)), (2, tries, -1))
+    log_g = math.log(d) + np_.take_along_axis(log_g, np_.expand_dims(first, 1), axis=1)[:, 0]
+    boost = rows.uniform(2)  # drawn for any alpha: the row layout does not depend on it
     if alpha < 1.0:
-        boost = 1.0 - rows.uniform()  # in (0, 1]
-        log_g = log_g + np_.log(boost) / alpha
-    else:
-        rows.uniform()  # keep the row layout independent of alpha
+        log_g = log_g + np_.log(1.0 - boost) / alpha  # 1 - U in (0, 1]
     return log_g
 
 
