@@ -133,7 +133,10 @@ def cases() -> list[BenchCase]:
             "digits CNN, batch 64: keras_ema (trainable only) / Adam(use_ema=True)",
             baseline=keras_use_ema,
             candidate=with_ema_trainable_only,
-            max_ratio=1.0,
+            # "no worse than use_ema": both do the same work, so the true ratio is ~1.00 and
+            # a budget of exactly 1.0 would fail on the +-2% spread of a 21-block median here.
+            max_ratio=1.02,
+            blocks=21,
             # Keras 3.15 `use_ema` crashes on JAX on the second fit ("Attempt to donate the
             # same buffer twice"), so there is nothing to compare with there.
             backends=("tensorflow", "torch"),
