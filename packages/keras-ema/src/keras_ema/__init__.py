@@ -1,29 +1,18 @@
 """keras-ema: weight EMA for any model, any optimizer, any backend.
 
->>> from keras_ema import ExponentialMovingAverage
->>> ExponentialMovingAverage(decay=0.99).decay
-0.99
-
-Keras is imported on first access to a public name, so listing plugins stays cheap.
+Keras is imported on first access to a public name (``keras_plugin_harness.lazy_exports``),
+so discovering plugins stays cheap.
 """
 
-from typing import Any
+from keras_plugin_harness import lazy_exports
 
 __version__ = "0.1.0"
-__all__ = ["EMAModel", "EMAState", "ExponentialMovingAverage"]
 
-
-def __getattr__(name: str) -> Any:
-    if name == "ExponentialMovingAverage":
-        from keras_ema.callback import ExponentialMovingAverage
-
-        return ExponentialMovingAverage
-    if name == "EMAModel":
-        from keras_ema.model import EMAModel
-
-        return EMAModel
-    if name == "EMAState":
-        from keras_ema.state import EMAState
-
-        return EMAState
-    raise AttributeError(f"module 'keras_ema' has no attribute {name!r}")
+# public name -> the submodule that defines it
+_WHERE = {
+    "EMAModel": "model",
+    "EMAState": "state",
+    "ExponentialMovingAverage": "callback",
+}
+__all__ = sorted(_WHERE)
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

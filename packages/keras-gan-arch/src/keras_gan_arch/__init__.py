@@ -1,18 +1,14 @@
 """keras-gan-arch: GAN architectures from DCGAN to SELF-MOD on every backend.
 
-Keras is imported on first access to a public name, so discovering plugins stays cheap.
-
->>> import keras_gan_arch
->>> "selfmod_generator" in keras_gan_arch.__all__
-True
+Keras is imported on first access to a public name (``keras_plugin_harness.lazy_exports``),
+so discovering plugins stays cheap.
 """
 
-from importlib import import_module
-from typing import Any
+from keras_plugin_harness import lazy_exports
 
 __version__ = "0.1.0"
 
-# public name -> the submodule defining it (imported lazily, with Keras, on first access)
+# public name -> the submodule that defines it
 _WHERE = {
     "GAN": "gan",
     "LOSSES": "losses",
@@ -33,14 +29,5 @@ _WHERE = {
     "upsample_generator": "generators",
     "upsampling_steps": "generators",
 }
-__all__ = list(_WHERE)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module 'keras_gan_arch' has no attribute {name!r}")
-    return getattr(import_module(f"keras_gan_arch.{_WHERE[name]}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__all__ = sorted(_WHERE)
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

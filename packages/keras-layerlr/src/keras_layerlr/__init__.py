@@ -1,11 +1,15 @@
 """keras-layerlr: per-layer learning rates and per-variable gradient transforms for any optimizer.
 
-Importing the package is cheap; Keras is imported when a public name is first used.
+Keras is imported on first access to a public name (``keras_plugin_harness.lazy_exports``),
+so discovering plugins stays cheap.
 """
+
+from keras_plugin_harness import lazy_exports
 
 __version__ = "0.1.0"
 
-_EXPORTS = {
+# public name -> the submodule that defines it
+_WHERE = {
     "LayerLR": "layer_lr",
     "lr_table": "table",
     "LRTable": "table",
@@ -26,14 +30,5 @@ _EXPORTS = {
     "add_noise": "transforms",
     "from_callable": "transforms",
 }
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'keras_layerlr' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+__all__ = sorted(_WHERE)
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

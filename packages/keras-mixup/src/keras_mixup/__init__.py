@@ -1,18 +1,14 @@
 """keras-mixup: mixup, CutMix, SamplePairing and manifold mixup for any input and any labels.
 
-Keras is imported on first access to a public name, so discovering plugins stays cheap.
-
->>> import keras_mixup
->>> sorted(keras_mixup.__all__)[:3]
-['BatchMixer', 'CutMix', 'ManifoldMixup']
+Keras is imported on first access to a public name (``keras_plugin_harness.lazy_exports``),
+so discovering plugins stays cheap.
 """
 
-from importlib import import_module
-from typing import Any
+from keras_plugin_harness import lazy_exports
 
 __version__ = "0.1.0"
 
-# public name -> the submodule defining it (imported lazily, with Keras, on first access)
+# public name -> the submodule that defines it
 _WHERE = {
     "BatchMixer": "_base",
     "CutMix": "_mixup",
@@ -24,14 +20,5 @@ _WHERE = {
     "SamplePairing": "_sample_pairing",
     "ops_backend": "_sampling",
 }
-__all__ = list(_WHERE)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module 'keras_mixup' has no attribute {name!r}")
-    return getattr(import_module(f"keras_mixup.{_WHERE[name]}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__all__ = sorted(_WHERE)
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)
