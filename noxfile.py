@@ -28,6 +28,9 @@ DOCS_REQUIREMENTS = [
     "mkdocstrings[python]==1.0.8",
     "mkdocstrings-python==2.0.11",
     "ruff>=0.6",  # mkdocstrings formats signatures with it
+    # the API pages import each package's (cheap, Keras-free) __init__ for its lazy __all__,
+    # and those import keras_plugin_harness.lazy_exports
+    "pluggy>=1.5",
 ]
 REQUIRED_METADATA = (
     "License-Expression",
