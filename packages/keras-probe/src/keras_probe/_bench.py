@@ -47,36 +47,14 @@ def _model(probed: bool) -> tuple[keras.Model, np.ndarray]:
     return model, x
 
 
-def _one_thread(step: Callable[[], object]) -> Callable[[], object]:
-    """On torch, run `step` on one intra-op thread (baseline and candidate alike).
-
-    On the shared dev box torch's default thread pool stalls whenever another process holds a
-    core: one predict took 40 ms to 1.5 s, which drowned any ratio. One thread takes ~15 ms,
-    steadily. The setting is restored after each step, so nothing else in the process sees it.
-    """
-    if keras.backend.backend() != "torch":
-        return step
-    import torch
-
-    def single_threaded() -> object:
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            return step()
-        finally:
-            torch.set_num_threads(threads)
-
-    return single_threaded
-
-
 def predict_plain() -> Callable[[], object]:
     model, x = _model(probed=False)
-    return _one_thread(lambda: model.predict(x, batch_size=BATCH, verbose=0))
+    return lambda: model.predict(x, batch_size=BATCH, verbose=0)
 
 
 def predict_probed_inactive() -> Callable[[], object]:
     model, x = _model(probed=True)
-    return _one_thread(lambda: model.predict(x, batch_size=BATCH, verbose=0))
+    return lambda: model.predict(x, batch_size=BATCH, verbose=0)
 
 
 def predict_probed_active() -> Callable[[], object]:
@@ -92,4 +70,4 @@ def predict_probed_active() -> Callable[[], object]:
 
     # keep the context alive: a collected generator would exit the capture
     step.context = context  # type: ignore[attr-defined]
-    return _one_thread(step)
+    return step
