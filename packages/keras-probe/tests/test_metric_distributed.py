@@ -1,4 +1,4 @@
-"""AddMetric under data parallelism: History and evaluate report the mean over every sample.
+"""AddMetric under data parallelism: batch logs, History and evaluate: means over every sample.
 
 Two devices must exist before the backend starts, so each run is a fresh interpreter.
 """
@@ -34,9 +34,15 @@ with scope:
     h = keras.layers.Dense(2, kernel_initializer="ones", use_bias=False)(inputs)
     model = keras.Model(inputs, AddMetric("h_mean")([h, h]))
     model.compile(keras.optimizers.SGD(0.0), "mse")
-    history = model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0).history
+    batches = []
+    record = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: batches.append(float(logs["h_mean"]))
+    )
+    history = model.fit(
+        x, y, batch_size=4, epochs=2, shuffle=False, verbose=0, callbacks=[record]
+    ).history
     logs = model.evaluate(x[:8], y[:8], batch_size=4, return_dict=True, verbose=0)
-print(json.dumps({"fit": history["h_mean"], "evaluate": logs["h_mean"]}))
+print(json.dumps({"fit": history["h_mean"], "batches": batches, "evaluate": logs["h_mean"]}))
 """
 
 
@@ -53,4 +59,6 @@ def test_metric_state_is_summed_over_replicas():
     found = json.loads(run.stdout.strip().splitlines()[-1])
     x = np.arange(36, dtype="float32").reshape(12, 3)
     np.testing.assert_allclose(found["fit"], [x.sum(1).mean()] * 2, rtol=1e-6)
+    running = [x[:n].sum(1).mean() for n in (4, 8, 12)]
+    np.testing.assert_allclose(found["batches"], running * 2, rtol=1e-6)
     np.testing.assert_allclose(found["evaluate"], x[:8].sum(1).mean(), rtol=1e-6)

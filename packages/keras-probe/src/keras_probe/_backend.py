@@ -1,7 +1,9 @@
-"""The little that differs per backend: step signatures and the JAX host callback."""
+"""The little that differs per backend: the JAX host callback and JAX metric-state sync."""
 
 from __future__ import annotations
 
+import functools
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -52,3 +54,44 @@ def has_value(variable: Any) -> bool:
     scope = get_stateless_scope()
     in_scope = scope is not None and scope.get_current_value(variable) is not None
     return in_scope or variable._value is not None
+
+
+def in_traced_step() -> bool:
+    """True inside a stateless scope: a JAX train/test/predict step being traced or run."""
+    from keras.src.backend.common.stateless_scope import in_stateless_scope
+
+    return in_stateless_scope()
+
+
+def sync_in_compute_loss(layer: Any, sync: Callable[[Any], None]) -> None:
+    """Make each `keras.Model` on the call stack that contains `layer` run `sync(model)` at
+    the end of its `compute_loss`.
+
+    Why: Keras' JAX step runs the forward pass with the layers' variables, computes its
+    per-batch logs with the metric variables only, and has both only inside `compute_loss`
+    (`Trainer.stateless_compute_loss` maps every variable). The model running the step is
+    not reachable from a layer's `call` otherwise, hence the stack walk; it happens only
+    while JAX traces the step (once per compiled function), not on every step.
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        model = frame.f_locals.get("self")
+        frame = frame.f_back
+        if not isinstance(model, keras.Model) or "_keras_probe_sync" in vars(model):
+            continue
+        if any(sub is layer for sub in model._flatten_layers()):
+            _run_after_compute_loss(model, sync)
+
+
+def _run_after_compute_loss(model: Any, sync: Callable[[Any], None]) -> None:
+    compute_loss = model.compute_loss
+
+    @functools.wraps(compute_loss)  # keeps the signature Keras inspects for `training`
+    def compute_loss_then_sync(*args: Any, **kwargs: Any) -> Any:
+        loss = compute_loss(*args, **kwargs)
+        sync(model)
+        return loss
+
+    # object.__setattr__: a function is not state for Keras to track on the model.
+    object.__setattr__(model, "compute_loss", compute_loss_then_sync)
+    object.__setattr__(model, "_keras_probe_sync", True)

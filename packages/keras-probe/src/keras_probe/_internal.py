@@ -68,9 +68,12 @@ class AddLoss(keras.layers.Layer):
 class _LayerMean(keras.metrics.Metric):
     """The metric `model.metrics` lists for an `AddMetric`: reads and resets the layer's state.
 
-    It owns no variables, so nothing of it is in `model.metrics_variables`: Keras' JAX trainer
-    does not pass those to the forward pass (keras-team/keras#21639), while it does pass and
-    return the layer's non-trainable variables, where the running sum and count live.
+    The running sum and count live in the layer's non-trainable variables: Keras' JAX trainer
+    passes those into the forward pass and returns them, while it does not pass metric
+    variables there (keras-team/keras#21639). On JAX the step then computes its per-batch logs
+    in a scope that maps metric variables only, so this metric also owns a `mirror` of
+    `(sum, count)`, a metric variable the model's `compute_loss` copies the layer's state into
+    (`_backend.sync_in_compute_loss`); NaN means "not written since the last reset".
     """
 
     def __init__(self, layer: AddMetric, name: str) -> None:
@@ -78,22 +81,41 @@ class _LayerMean(keras.metrics.Metric):
         # A weak reference: the layer owns the metric, and Keras' loader walks attributes that
         # are layers without a visited set, so a plain back-reference would recurse forever.
         self._layer = weakref.ref(layer)
+        self.mirror = None
+        if _backend.name() == "jax":
+            self.mirror = self.add_variable(
+                shape=(2,), initializer=keras.initializers.Constant(float("nan")), name="mirror"
+            )
 
     def update_state(self, *args: Any, **kwargs: Any) -> None:
         raise NotImplementedError("AddMetric updates its state when the layer is called.")
 
+    def copy_layer_state(self) -> None:
+        """mirror <- (sum, count) of the layer (JAX only)."""
+        layer = self._layer()
+        if self.mirror is not None and layer is not None and layer.built:
+            self.mirror.assign(ops.stack([layer.total, layer.count]))
+
     def result(self) -> Any:
         layer = self._layer()
         total, count = layer.total, layer.count
-        if not (_backend.has_value(total) and _backend.has_value(count)):
-            return ops.convert_to_tensor(float("nan"))  # JAX per-batch logs: not available
-        return ops.divide_no_nan(total, count)
+        if _backend.has_value(total) and _backend.has_value(count):
+            value = ops.divide_no_nan(total, count)
+        else:
+            value = ops.convert_to_tensor(float("nan"))
+        if self.mirror is None:
+            return value
+        mirror = ops.convert_to_tensor(self.mirror)
+        from_mirror = ops.divide_no_nan(mirror[0], mirror[1])
+        return ops.where(ops.isnan(mirror[1]), value, from_mirror)
 
     def reset_state(self) -> None:
         layer = self._layer()
         if layer.built:
             layer.total.assign(0.0)
             layer.count.assign(0.0)
+        if self.mirror is not None:
+            self.mirror.assign(ops.full((2,), float("nan")))
 
 
 @keras.saving.register_keras_serializable(package="keras_probe")
@@ -109,9 +131,9 @@ class AddMetric(keras.layers.Layer):
     global batch.
 
     On JAX, Keras computes the per-batch logs inside the compiled step from metric variables
-    only, so batch-level callbacks (and the progress bar before the epoch ends) see NaN for
-    this metric; the epoch logs, `History` and `evaluate` are read after the step's state is
-    synced back and are exact (see the README).
+    only; the layer copies its state into one at the end of the model's `compute_loss`, so
+    batch-level callbacks and the progress bar see the running mean there too (see the
+    README for how, and for custom JAX train steps).
 
     Args:
         metric_name: name shown in logs and `History`; non-empty string.
@@ -161,6 +183,11 @@ class AddMetric(keras.layers.Layer):
         per_sample = ops.mean(ops.reshape(values, (ops.shape(values)[0], -1)), axis=1)
         self.total.assign_add(ops.sum(per_sample))
         self.count.assign_add(ops.cast(ops.shape(per_sample)[0], "float32"))
+        if _backend.name() == "jax":
+            if _backend.in_traced_step():
+                _backend.sync_in_compute_loss(self, _sync_trackers)
+            else:
+                self.tracker.copy_layer_state()
         return passthrough
 
     def compute_output_shape(self, input_shape: Any) -> Any:
@@ -168,6 +195,12 @@ class AddMetric(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "metric_name": self.metric_name}
+
+
+def _sync_trackers(model: keras.Model) -> None:
+    for layer in model._flatten_layers():
+        if isinstance(layer, AddMetric):
+            layer.tracker.copy_layer_state()
 
 
 def _state(name: str) -> keras.Variable:
