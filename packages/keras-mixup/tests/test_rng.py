@@ -13,14 +13,12 @@ def test_bits_match_numpy_reference():
     np.testing.assert_array_equal(got, _rng.numpy_bits((123456789, 42), 1000))
 
 
-def test_uniform_and_normal_moments():
+def test_uniform_moments():
     backend = _sampling.ops_backend()
     key = _rng.seed_pair(backend, 7)
     u = keras.ops.convert_to_numpy(_rng.uniform(backend, key, (20000,)))
-    z = keras.ops.convert_to_numpy(_rng.normal(backend, key, (20000,)))
     assert u.min() >= 0.0 and u.max() < 1.0
     assert abs(u.mean() - 0.5) < 0.01 and abs(u.var() - 1 / 12) < 0.005
-    assert abs(z.mean()) < 0.03 and abs(z.std() - 1.0) < 0.03
 
 
 def test_seed_generator_keys_advance():

@@ -75,6 +75,16 @@ def test_beta_draws_follow_the_beta_distribution(alpha):
     assert result.pvalue > 0.01, result
 
 
+@pytest.mark.parametrize("alpha", [0.05, 0.4, 1.0, 2.5, 50.0])
+def test_beta_quantile_table_matches_scipy(alpha):
+    from scipy import stats
+
+    table = _sampling.beta_quantiles(alpha)
+    midpoints = (np.arange(table.size) + 0.5) / table.size
+    np.testing.assert_allclose(table, stats.beta(alpha, alpha).ppf(midpoints), atol=1e-6)
+    assert np.all(np.diff(table) >= 0)
+
+
 @pytest.mark.parametrize("shape", [(6, 8, 8, 3), (6, 12, 2), (4, 4, 5, 6, 1)])
 def test_cutmix_pastes_one_box_and_label_weight_is_kept_area(shape):
     rng = np.random.default_rng(1)

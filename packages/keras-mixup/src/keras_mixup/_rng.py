@@ -10,7 +10,6 @@ The hash is Chris Wellons' "lowbias32" integer hash; ``numpy_bits`` is the numpy
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -53,19 +52,12 @@ def bits(backend: Any, key: Any, size: Any) -> Any:
 
 def uniform(backend: Any, key: Any, shape: tuple[Any, ...]) -> Any:
     """Uniform float32 values in [0, 1) on a 2**-24 grid."""
-    np_ = backend.numpy
-    size = _size(shape)
-    top = backend.cast(_shift_right(backend, bits(backend, key, size), 8), "float32")
-    return np_.reshape(top * (1.0 / (1 << 24)), shape)
+    return backend.numpy.reshape(_unit(backend, bits(backend, key, _size(shape))), shape)
 
 
-def normal(backend: Any, key: Any, shape: tuple[Any, ...]) -> Any:
-    """Standard normal float32 values (Box-Muller on two uniform streams)."""
-    np_ = backend.numpy
-    u1 = uniform(backend, key, shape)
-    u2 = uniform(backend, key + 1_000_003, shape)
-    radius = np_.sqrt(-2.0 * np_.log(1.0 - u1))
-    return radius * np_.cos((2.0 * math.pi) * u2)
+def _unit(backend: Any, raw: Any) -> Any:
+    """int32 bits -> float32 in [0, 1): the top 24 bits, exact in float32."""
+    return backend.cast(_shift_right(backend, raw, 8), "float32") * (1.0 / (1 << 24))
 
 
 class Rows:
@@ -78,15 +70,25 @@ class Rows:
 
     def __init__(self, backend: Any, key: Any, n: Any, count: int) -> None:
         self.backend, self.count, self.next_row = backend, count, 0
-        raw = backend.numpy.reshape(bits(backend, key, count * n), (count, n))
-        self.raw = raw
-        self.block = backend.cast(_shift_right(backend, raw, 8), "float32") * (1.0 / (1 << 24))
+        self.raw = backend.numpy.reshape(bits(backend, key, count * n), (count, n))
+        self._block = None
+
+    @property
+    def block(self) -> Any:
+        """All rows as uniforms, converted on first use (one set of ops, not one per row)."""
+        if self._block is None:
+            self._block = _unit(self.backend, self.raw)
+        return self._block
 
     def _take(self, k: int) -> tuple[int, int]:
         start, self.next_row = self.next_row, self.next_row + k
         if self.next_row > self.count:
             raise RuntimeError(f"Rows: {self.next_row} rows requested, {self.count} drawn")
         return start, self.next_row
+
+    def skip(self) -> None:
+        """Pass over one row, so that the rows after it do not depend on whether it is used."""
+        self._take(1)
 
     def bits(self) -> Any:
         """(n,) raw int32 values."""
@@ -97,14 +99,6 @@ class Rows:
         """(n,) uniforms in [0, 1), or (k, n) when ``k`` is given."""
         start, stop = self._take(1 if k is None else k)
         return self.block[start] if k is None else self.block[start:stop]
-
-    def normal(self, k: int) -> Any:
-        """(k, n) standard normals, ``k`` even (Box-Muller, both outputs used)."""
-        np_ = self.backend.numpy
-        u = self.uniform(k)
-        radius = np_.sqrt(-2.0 * np_.log(1.0 - u[: k // 2]))
-        angle = (2.0 * math.pi) * u[k // 2 :]
-        return np_.concatenate([radius * np_.cos(angle), radius * np_.sin(angle)], axis=0)
 
 
 def _size(shape: tuple[Any, ...]) -> Any:
