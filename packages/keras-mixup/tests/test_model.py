@@ -35,15 +35,35 @@ def weights(model):
     return [np.asarray(w) for w in model.get_weights()]
 
 
-def test_sparse_loss_interpolation_equals_mixed_one_hot_training():
+@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum", "mean_with_sample_weight"])
+def test_sparse_loss_interpolation_equals_mixed_one_hot_training(reduction):
+    # the interpolated loss is one evaluation over the batch stacked twice, scaled per reduction
+    # (two evaluations for mean_with_sample_weight); each must equal mixing one-hot labels
     sparse = MixupModel(mlp(), Mixup(alpha=0.5, mode="elem", seed=1))
-    sparse.compile("sgd", "sparse_categorical_crossentropy")
+    sparse.compile("sgd", keras.losses.SparseCategoricalCrossentropy(reduction=reduction))
     dense = MixupModel(mlp(), Mixup(alpha=0.5, mode="elem", seed=1))
-    dense.compile("sgd", "categorical_crossentropy")
+    dense.compile("sgd", keras.losses.CategoricalCrossentropy(reduction=reduction))
     sparse.fit(X, Y, batch_size=7, epochs=2, shuffle=False, verbose=0)
     dense.fit(X, np.eye(3, dtype="float32")[Y], batch_size=7, epochs=2, shuffle=False, verbose=0)
-    for a, b in zip(weights(sparse), weights(dense), strict=False):
+    for a, b in zip(weights(sparse), weights(dense), strict=True):
         np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_num_classes_one_hot_encodes_integer_labels_in_fit_and_evaluate():
+    encoded = MixupModel(mlp(), Mixup(alpha=0.5, mode="elem", seed=1, num_classes=3))
+    encoded.compile("sgd", "categorical_crossentropy")
+    one_hot = MixupModel(mlp(), Mixup(alpha=0.5, mode="elem", seed=1))
+    one_hot.compile("sgd", "categorical_crossentropy")
+    Y1 = np.eye(3, dtype="float32")[Y]
+    encoded.train_on_batch(X[:7], Y[:7])
+    one_hot.train_on_batch(X[:7], Y1[:7])
+    encoded.fit(X, Y, batch_size=7, shuffle=False, verbose=0)
+    one_hot.fit(X, Y1, batch_size=7, shuffle=False, verbose=0)
+    for a, b in zip(weights(encoded), weights(one_hot), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    np.testing.assert_allclose(
+        encoded.evaluate(X, Y, verbose=0), one_hot.evaluate(X, Y1, verbose=0)
+    )
 
 
 def test_mixing_changes_training_but_not_evaluate_or_predict():

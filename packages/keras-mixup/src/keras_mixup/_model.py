@@ -153,9 +153,15 @@ class MixupModel(keras.Model):
         training: bool = True,
     ) -> Any:
         params = _context.pop_pending(self) if training else None
+        backend = self.mixer.backend
+        encode = self.mixer.num_classes is not None and y is not None
+        if params is None and encode and not _sampling.is_float(y):
+            # evaluate (and Keras' symbolic build) must see the labels training sees
+            y = backend.nn.one_hot(
+                backend.cast(y, "int32"), self.mixer.num_classes, dtype="float32"
+            )
         if params is None or y is None or isinstance(self.mixer, SamplePairing):
             return super().compute_loss(x, y, y_pred, sample_weight, training=training)
-        backend = self.mixer.backend
         if not _sampling.is_float(y) and self.mixer.num_classes is None:
             return self._interpolated_loss(x, y, y_pred, sample_weight, params)
         y = self.mixer.mix_labels(y, params)
@@ -179,8 +185,20 @@ class MixupModel(keras.Model):
             sample_weight = ops.cast(sample_weight, "float32")
             weight_a = weight_a * sample_weight
             weight_b = weight_b * ops.take(sample_weight, index, axis=0)
-        loss = super().compute_loss(x, y, y_pred, weight_a, training=True)
-        return loss + self._compile_loss(ops.take(y, index, axis=0), y_pred, weight_b)
+        y_b = ops.take(y, index, axis=0)
+        scale = _stacked_batch_scale(self.loss)
+        if scale is None:  # a reduction one stacked evaluation cannot reproduce: evaluate twice
+            loss = super().compute_loss(x, y, y_pred, weight_a, training=True)
+            return loss + self._compile_loss(y_b, y_pred, weight_b)
+
+        # One evaluation of the compiled loss over the batch stacked twice, [y; y_b] against
+        # [y_pred; y_pred]: the same value as the two evaluations, with half the loss ops in
+        # every train step (what mixing costs on a small model is mostly op count).
+        def stack(a: Any, b: Any) -> Any:
+            return ops.concatenate([a, b], axis=0)
+
+        weight = scale * stack(weight_a, weight_b)
+        return super().compute_loss(x, stack(y, y_b), stack(y_pred, y_pred), weight, training=True)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
@@ -197,3 +215,19 @@ class MixupModel(keras.Model):
         config["model"] = keras.saving.deserialize_keras_object(config["model"], custom_objects)
         config["mixer"] = keras.saving.deserialize_keras_object(config["mixer"], custom_objects)
         return cls(**config)
+
+
+def _stacked_batch_scale(loss: Any) -> float | None:
+    """The sample-weight factor that makes one loss evaluation over a batch stacked twice equal
+    ``lam * L(y_a) + (1 - lam) * L(y_b)``, or None when it cannot (reduction ``none``, one loss
+    per output): then the loss is evaluated twice."""
+    if isinstance(loss, keras.losses.Loss):
+        reduction = loss.reduction
+    elif isinstance(loss, str) or callable(loss):
+        reduction = "sum_over_batch_size"  # Keras wraps it with its default reduction
+    else:
+        return None
+    # "sum_over_batch_size" divides by the stacked (doubled) batch size, "sum" does not, and
+    # "mean_with_sample_weight" divides by the weights' sum: lam + (1 - lam) per sample
+    scales = {"sum_over_batch_size": 2.0, "mean": 2.0, "sum": 1.0, "mean_with_sample_weight": 1.0}
+    return scales.get(reduction)
