@@ -11,7 +11,7 @@ from typing import Any
 
 import keras
 
-from . import _context, _rng, _sampling
+from . import _context, _rng, _sampling, _tf_logits
 from ._base import BatchMixer
 from ._sample_pairing import SamplePairing
 
@@ -198,7 +198,8 @@ class MixupModel(keras.Model):
             return ops.concatenate([a, b], axis=0)
 
         weight = scale * stack(weight_a, weight_b)
-        return super().compute_loss(x, stack(y, y_b), stack(y_pred, y_pred), weight, training=True)
+        y_pred_twice = _tf_logits.stack_twice(y_pred, stack)
+        return super().compute_loss(x, stack(y, y_b), y_pred_twice, weight, training=True)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()

@@ -17,6 +17,8 @@ import numpy as np
 _M1 = 0x7FEB352D
 _M2 = 0x846CA68B - (1 << 32)  # as int32
 _GOLDEN = 0x9E3779B9 - (1 << 32)
+_KEY_0 = 0x2C1B3C6D
+_KEY_1 = 0x297A2D39
 
 
 def _shift_right(backend: Any, x: Any, k: int) -> Any:
@@ -43,11 +45,16 @@ def seed_pair(backend: Any, seed: Any) -> Any:
 
 
 def bits(backend: Any, key: Any, size: Any) -> Any:
-    """``size`` pseudo-random int32 values for ``key`` (a (2,) int32 tensor)."""
+    """``size`` pseudo-random int32 values for ``key`` (a (2,) int32 tensor).
+
+    ``lowbias32(base + i * golden)`` for ``i < size``: a Weyl sequence through an integer hash,
+    as in SplitMix. The key enters through ``base``, with odd multipliers, so consecutive keys
+    (a seed generator's counter) start far apart. One hash round: every op here runs in every
+    train step.
+    """
     np_ = backend.numpy
-    counter = np_.arange(size, dtype="int32")
-    h = _mix(backend, counter * _GOLDEN + key[0])
-    return _mix(backend, np_.bitwise_xor(h, key[1]) + _GOLDEN)
+    base = key[0] * _KEY_0 + key[1] * _KEY_1
+    return _mix(backend, np_.arange(size, dtype="int32") * _GOLDEN + base)
 
 
 def uniform(backend: Any, key: Any, shape: tuple[Any, ...]) -> Any:
@@ -119,6 +126,7 @@ def numpy_bits(key: tuple[int, int], size: int) -> np.ndarray:
         return x ^ (x >> np.uint32(16))
 
     with np.errstate(over="ignore"):
+        k0, k1 = (np.uint32(k & 0xFFFFFFFF) for k in key)
+        base = k0 * np.uint32(_KEY_0) + k1 * np.uint32(_KEY_1)
         counter = np.arange(size, dtype=np.uint32)
-        h = mix(counter * np.uint32(_GOLDEN & 0xFFFFFFFF) + np.uint32(key[0]))
-        return mix((h ^ np.uint32(key[1])) + np.uint32(_GOLDEN & 0xFFFFFFFF)).view(np.int32)
+        return mix(counter * np.uint32(_GOLDEN & 0xFFFFFFFF) + base).view(np.int32)
