@@ -11,7 +11,7 @@ from typing import Any
 
 import keras
 
-from . import _context, _rng, _sampling, _tf_logits
+from . import _backend_ops, _context, _rng, _sampling
 from ._base import BatchMixer
 from ._sample_pairing import SamplePairing
 
@@ -118,20 +118,25 @@ class MixupModel(keras.Model):
     def call(self, inputs: Any, training: bool | None = None) -> Any:
         if not training:
             return self.wrapped(inputs, training=training)
-        first = keras.tree.flatten(inputs)[0]
-        params = self.mixer.draw(first)
+        # One input tensor (the usual case) skips the tree utilities: under PyTorch every
+        # line here runs at each step, and they cost more than the mixing ops themselves.
+        single = not isinstance(inputs, (list, tuple, dict))
+        params = self.mixer.draw(inputs if single else keras.tree.flatten(inputs)[0])
+        backend = self.mixer.backend
         positions = self._positions
-        choice = keras.ops.convert_to_tensor(0, "int32")
+        choice = None  # the place to mix, drawn only when there are ManifoldMixup layers
         if positions:
             low = 0 if self.mix_input else 1
-            backend = self.mixer.backend
             draw = _rng.uniform(backend, _rng.seed_pair(backend, self.mixer.generator), (1,))[0]
             count = len(positions) + 1 - low
             choice = low + keras.ops.cast(keras.ops.floor(draw * count), "int32")
         x = inputs
         if self.mix_input:
-            backend = self.mixer.backend
-            x = keras.tree.map_structure(lambda t: _sampling.mix_inputs(backend, t, params), inputs)
+
+            def mix(t: Any) -> Any:
+                return _sampling.mix_inputs(backend, t, params)
+
+            x = mix(inputs) if single else keras.tree.map_structure(mix, inputs)
             if positions:
                 x = keras.tree.map_structure(
                     lambda m, t: keras.ops.where(choice == 0, m, t), x, inputs
@@ -185,7 +190,7 @@ class MixupModel(keras.Model):
             sample_weight = ops.cast(sample_weight, "float32")
             weight_a = weight_a * sample_weight
             weight_b = weight_b * ops.take(sample_weight, index, axis=0)
-        y_b = ops.take(y, index, axis=0)
+        y_b = _backend_ops.take_rows(self.mixer.backend, y, index)
         scale = _stacked_batch_scale(self.loss)
         if scale is None:  # a reduction one stacked evaluation cannot reproduce: evaluate twice
             loss = super().compute_loss(x, y, y_pred, weight_a, training=True)
@@ -198,7 +203,7 @@ class MixupModel(keras.Model):
             return ops.concatenate([a, b], axis=0)
 
         weight = scale * stack(weight_a, weight_b)
-        y_pred_twice = _tf_logits.stack_twice(y_pred, stack)
+        y_pred_twice = _backend_ops.stack_twice(y_pred, stack)
         return super().compute_loss(x, stack(y, y_b), y_pred_twice, weight, training=True)
 
     def get_config(self) -> dict[str, Any]:

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from . import _backend_ops
+
 _M1 = 0x7FEB352D
 _M2 = 0x846CA68B - (1 << 32)  # as int32
 _GOLDEN = 0x9E3779B9 - (1 << 32)
@@ -22,18 +24,16 @@ _KEY_1 = 0x297A2D39
 
 
 def _shift_right(backend: Any, x: Any, k: int) -> Any:
-    """Logical right shift of int32 values."""
-    np_ = backend.numpy
-    return np_.bitwise_and(np_.right_shift(x, k), (1 << (32 - k)) - 1)
+    """Logical right shift of int32 values (operators: see ``_backend_ops``)."""
+    return _backend_ops.shift_right(backend, x, k) & ((1 << (32 - k)) - 1)
 
 
 def _mix(backend: Any, x: Any) -> Any:
-    np_ = backend.numpy
-    x = np_.bitwise_xor(x, _shift_right(backend, x, 16))
+    x = x ^ _shift_right(backend, x, 16)
     x = x * _M1
-    x = np_.bitwise_xor(x, _shift_right(backend, x, 15))
+    x = x ^ _shift_right(backend, x, 15)
     x = x * _M2
-    return np_.bitwise_xor(x, _shift_right(backend, x, 16))
+    return x ^ _shift_right(backend, x, 16)
 
 
 def seed_pair(backend: Any, seed: Any) -> Any:
@@ -62,9 +62,14 @@ def uniform(backend: Any, key: Any, shape: tuple[Any, ...]) -> Any:
     return backend.numpy.reshape(_unit(backend, bits(backend, key, _size(shape))), shape)
 
 
+def top_bits(backend: Any, raw: Any, k: int) -> Any:
+    """The top ``k`` bits of int32 values, as non-negative int32 values."""
+    return _shift_right(backend, raw, 32 - k)
+
+
 def _unit(backend: Any, raw: Any) -> Any:
     """int32 bits -> float32 in [0, 1): the top 24 bits, exact in float32."""
-    return backend.cast(_shift_right(backend, raw, 8), "float32") * (1.0 / (1 << 24))
+    return backend.cast(top_bits(backend, raw, 24), "float32") * (1.0 / (1 << 24))
 
 
 class Rows:

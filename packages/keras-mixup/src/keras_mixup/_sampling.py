@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from . import _rng
+from . import _backend_ops, _rng
 
 MODES = ("batch", "pair", "elem")
 
@@ -71,27 +72,28 @@ def batch_size(backend: Any, x: Any) -> Any:
     return int(static) if static is not None else backend.shape(x)[0]
 
 
-def groups(backend: Any, random_bits: Any, n: Any, mode: str) -> tuple[Any, Any]:
-    """Partners and lambda groups: ``(index, group)``.
+def groups(backend: Any, random_bits: Any, n: Any, mode: str) -> tuple[Any, Callable[[Any], Any]]:
+    """Partners, and how per-sample draws become per-group ones: ``(index, per_group)``.
 
-    ``batch`` and ``elem``: ``index`` is a random permutation; ``group`` is 0 for every sample
-    (batch: one lambda) or ``arange(n)`` (elem: one lambda per sample). ``pair``: samples are
-    paired at random (``index[index[i]] == i``; with an odd batch one sample is paired with
-    itself) and both members of a pair share a group, hence a lambda and a CutMix box.
+    ``batch`` and ``elem``: ``index`` is a random permutation; ``per_group`` gives every sample
+    the first sample's draw (batch: one lambda) or its own (elem). ``pair``: samples are paired
+    at random (``index[index[i]] == i``; with an odd batch one sample is paired with itself)
+    and both members of a pair get the same draw, hence a lambda and a CutMix box.
     """
     np_ = backend.numpy
     order = np_.argsort(random_bits)
-    positions = np_.arange(n, dtype="int32")
     if mode == "pair":
         order = backend.cast(order, "int32")
         place = backend.cast(np_.argsort(order), "int32")  # position of sample i in `order`
         partner_place = place + 1 - 2 * np_.mod(place, 2)
         partner_place = np_.where(partner_place >= n, place, partner_place)
-        return np_.take(order, partner_place, axis=0), np_.floor_divide(place, 2)
+        group = np_.floor_divide(place, 2)
+        return np_.take(order, partner_place, axis=0), lambda v: np_.take(v, group, axis=0)
     index = backend.cast(order, "int32")
     if mode == "elem":
-        return index, positions
-    return index, np_.zeros_like(positions)
+        return index, lambda values: values
+    # a broadcast, not a gather: fewer ops in every train step
+    return index, lambda v: np_.broadcast_to(v[:1], (n, *v.shape[1:]))
 
 
 def cutmix_box(backend: Any, lam: Any, centres: Any, spatial: tuple[int, ...]) -> tuple[Any, Any]:
@@ -158,11 +160,7 @@ def draw(
     count += (len(spatial) + 2) if cutmix_alpha is not None else 0
     rows = _rng.Rows(backend, _rng.seed_pair(backend, seed), n, count)
     dtype = "float32"
-    index, group = groups(backend, rows.bits(), n, mode)
-
-    def per_group(values: Any) -> Any:
-        return np_.take(values, group, axis=0)
-
+    index, per_group = groups(backend, rows.bits(), n, mode)
     ones = np_.ones((n,), dtype=dtype)
     # `on` stays None when every group mixes: fewer ops in every train step. The coin's row
     # is skipped then, so that the rows after it do not depend on `prob`.
@@ -215,10 +213,8 @@ def sample_beta(backend: Any, rows: _rng.Rows, alpha: float) -> Any:
     graph costs dispatch time. No loop either, so it compiles with XLA and gives the same
     numbers with and without ``jit_compile`` (``keras.random.beta`` does neither on TF).
     """
-    np_ = backend.numpy
-    shift = 32 - BETA_TABLE_BITS
-    index = np_.bitwise_and(np_.right_shift(rows.bits(), shift), (1 << BETA_TABLE_BITS) - 1)
-    return np_.take(_quantile_tensor(backend, alpha), index, axis=0)
+    index = _rng.top_bits(backend, rows.bits(), BETA_TABLE_BITS)
+    return _backend_ops.take_rows(backend, _quantile_tensor(backend, alpha), index)
 
 
 _TORCH_TABLES: dict[tuple[float, str], Any] = {}
@@ -268,11 +264,10 @@ def beta_quantiles(alpha: float, bits: int = BETA_TABLE_BITS) -> np.ndarray:
 
 def mix_inputs(backend: Any, x: Any, params: dict[str, Any], dtype: str = "float32") -> Any:
     """``weight * x + (1 - weight) * x[index]`` (integer inputs are cast to ``dtype``)."""
-    np_ = backend.numpy
     if not is_float(x):
         x = backend.cast(x, dtype)
     weight = backend.cast(params["weight"], x.dtype)
-    return weight * x + (1.0 - weight) * np_.take(x, params["index"], axis=0)
+    return weight * x + (1.0 - weight) * _backend_ops.take_rows(backend, x, params["index"])
 
 
 def mix_hidden(backend: Any, h: Any, params: dict[str, Any]) -> Any:
