@@ -98,6 +98,10 @@ class Rows:
             raise RuntimeError(f"Rows: {self.next_row} rows requested, {self.count} drawn")
         return start, self.next_row
 
+    def regroup(self, per_group: Any) -> None:
+        """Apply ``per_group`` (along the sample axis) to every row at once."""
+        self.raw, self._block = per_group(self.raw), None
+
     def skip(self) -> None:
         """Pass over one row, so that the rows after it do not depend on whether it is used."""
         self._take(1)

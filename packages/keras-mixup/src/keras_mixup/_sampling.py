@@ -79,6 +79,7 @@ def groups(backend: Any, random_bits: Any, n: Any, mode: str) -> tuple[Any, Call
     the first sample's draw (batch: one lambda) or its own (elem). ``pair``: samples are paired
     at random (``index[index[i]] == i``; with an odd batch one sample is paired with itself)
     and both members of a pair get the same draw, hence a lambda and a CutMix box.
+    ``per_group`` works on the last axis (samples), so one call regroups a block of draws.
     """
     np_ = backend.numpy
     order = np_.argsort(random_bits)
@@ -88,12 +89,12 @@ def groups(backend: Any, random_bits: Any, n: Any, mode: str) -> tuple[Any, Call
         partner_place = place + 1 - 2 * np_.mod(place, 2)
         partner_place = np_.where(partner_place >= n, place, partner_place)
         group = np_.floor_divide(place, 2)
-        return np_.take(order, partner_place, axis=0), lambda v: np_.take(v, group, axis=0)
+        return np_.take(order, partner_place, axis=0), lambda v: np_.take(v, group, axis=-1)
     index = backend.cast(order, "int32")
     if mode == "elem":
         return index, lambda values: values
     # a broadcast, not a gather: fewer ops in every train step
-    return index, lambda v: np_.broadcast_to(v[:1], (n, *v.shape[1:]))
+    return index, lambda v: np_.broadcast_to(v[..., :1], backend.shape(v))
 
 
 def cutmix_box(backend: Any, lam: Any, centres: Any, spatial: tuple[int, ...]) -> tuple[Any, Any]:
@@ -101,7 +102,7 @@ def cutmix_box(backend: Any, lam: Any, centres: Any, spatial: tuple[int, ...]) -
 
     Args:
         lam: (N,) target share of the kept sample.
-        centres: (N, len(spatial)) uniforms in [0, 1): box centre per spatial axis.
+        centres: (len(spatial), N) uniforms in [0, 1): box centre per spatial axis.
         spatial: static spatial sizes, e.g. ``(H, W)`` or ``(T,)``.
 
     Returns:
@@ -113,17 +114,21 @@ def cutmix_box(backend: Any, lam: Any, centres: Any, spatial: tuple[int, ...]) -
     inside = None
     volume = None
     for axis, size in enumerate(spatial):
-        cut = np_.floor(ratio * size)
-        centre = np_.floor(centres[:, axis] * size)
-        lo = np_.clip(centre - np_.floor(cut / 2), 0, size)
-        hi = np_.clip(centre + np_.floor(cut / 2), 0, size)
-        grid = backend.cast(np_.arange(size), lam.dtype)[None, :]
-        in_axis = backend.cast((grid >= lo[:, None]) & (grid < hi[:, None]), lam.dtype)
+        half = np_.floor(np_.floor(ratio * size) * 0.5)  # half the box side, in cells
+        centre = np_.floor(centres[axis] * size)
+        lo = np_.maximum(centre - half, 0.0)
+        hi = np_.minimum(centre + half, float(size))
+        grid = backend.convert_to_tensor(np.arange(size, dtype="float32"))
         shape = [-1] + [1] * len(spatial)
-        shape[axis + 1] = size
-        in_axis = np_.reshape(in_axis, shape)
+        shape[axis + 1] = 1
+        grid_shape = [1] * (len(spatial) + 1)
+        grid_shape[axis + 1] = size
+        grid = np_.reshape(grid, grid_shape)
+        lo, hi = np_.reshape(lo, shape), np_.reshape(hi, shape)
+        in_axis = backend.cast((grid >= lo) & (grid < hi), lam.dtype)
         inside = in_axis if inside is None else inside * in_axis
         volume = (hi - lo) if volume is None else volume * (hi - lo)
+    volume = np_.reshape(volume, (-1,))
     return inside, 1.0 - volume / float(math.prod(spatial))
 
 
@@ -159,43 +164,45 @@ def draw(
     count = 2 + (1 if fixed_lam is None and alpha is not None else 0)
     count += (len(spatial) + 2) if cutmix_alpha is not None else 0
     rows = _rng.Rows(backend, _rng.seed_pair(backend, seed), n, count)
-    dtype = "float32"
     index, per_group = groups(backend, rows.bits(), n, mode)
-    ones = np_.ones((n,), dtype=dtype)
+    # every later row: one value per group (a single gather or broadcast for all of them)
+    rows.regroup(per_group)
+
+    def ones() -> Any:
+        return np_.ones((n,), dtype="float32")
+
     # `on` stays None when every group mixes: fewer ops in every train step. The coin's row
     # is skipped then, so that the rows after it do not depend on `prob`.
     on = None
     if prob >= 1.0:
         rows.skip()
     else:
-        on = per_group(rows.uniform()) < prob
+        on = rows.uniform() < prob
     if active is not None:
         on = active if on is None else on & active
     if fixed_lam is not None:
-        lam_mix = ones * fixed_lam
+        lam_mix = ones() * fixed_lam
     elif alpha is not None:
-        lam_mix = per_group(sample_beta(backend, rows, alpha))
+        lam_mix = sample_beta(backend, rows, alpha)
     else:
-        lam_mix = ones
-    rank = len(x.shape)
-    weight_shape = [-1] + [1] * (rank - 1)
+        lam_mix = ones()
+    weight_shape = [-1] + [1] * (len(x.shape) - 1)
     weight = np_.reshape(lam_mix, weight_shape)
     lam_x = lam_mix
     if cutmix_alpha is not None:
-        lam_cut = per_group(sample_beta(backend, rows, cutmix_alpha))
-        centres = per_group(backend.numpy.transpose(rows.uniform(len(spatial))))
-        inside, lam_box = cutmix_box(backend, lam_cut, centres, spatial)
-        if alpha is None:
-            use_cut = np_.ones((n,), dtype="bool")
-        else:
-            use_cut = per_group(rows.uniform()) < switch_prob
+        lam_cut = sample_beta(backend, rows, cutmix_alpha)
+        inside, lam_box = cutmix_box(backend, lam_cut, rows.uniform(len(spatial)), spatial)
         keep = np_.expand_dims(1.0 - inside, -1)
-        weight = np_.where(np_.reshape(use_cut, weight_shape), keep, weight)
-        lam_x = np_.where(use_cut, lam_box, lam_mix)
+        if alpha is None:
+            weight, lam_x = keep, lam_box
+        else:
+            use_cut = rows.uniform() < switch_prob
+            weight = np_.where(np_.reshape(use_cut, weight_shape), keep, weight)
+            lam_x = np_.where(use_cut, lam_box, lam_mix)
     if on is not None:
-        lam_x = np_.where(on, lam_x, ones)
-        weight = np_.where(np_.reshape(on, weight_shape), weight, np_.ones_like(weight))
-    lam_y = ones if keep_first_label else lam_x
+        lam_x = np_.where(on, lam_x, 1.0)
+        weight = np_.where(np_.reshape(on, weight_shape), weight, 1.0)
+    lam_y = ones() if keep_first_label else lam_x
     return {"index": index, "weight": weight, "lam_x": lam_x, "lam_y": lam_y}
 
 
