@@ -4,8 +4,9 @@ Mixing adds a constant number of small ops to each step, and on a small model th
 what mixing costs. PyTorch runs every op eagerly, where ``keras.ops``' argument handling costs
 more than the op itself on these small tensors (``take``: 15 us against 2 us for
 ``index_select``), so the hot paths use native operators there. TensorFlow lacks ``>>`` on
-tensors. And Keras' TensorFlow cross-entropies read how ``y_pred`` was made, which stacking it
-for the interpolated loss would hide (``stack_twice``).
+tensors, and its ``take`` adds ops for negative indices that never occur here. And Keras'
+TensorFlow cross-entropies read how ``y_pred`` was made, which stacking it for the
+interpolated loss would hide (``stack_twice``).
 """
 
 from __future__ import annotations
@@ -19,14 +20,22 @@ def shift_right(backend: Any, x: Any, k: int) -> Any:
     return backend.numpy.right_shift(x, k) if backend.name == "tensorflow" else x >> k
 
 
-def take_rows(backend: Any, x: Any, index: Any) -> Any:
-    """``x[index]`` along axis 0 for valid (non-negative) int32 ``index``."""
+def take_rows(backend: Any, x: Any, index: Any, axis: int = 0) -> Any:
+    """``take(x, index, axis)`` for valid (non-negative, in range) int32 ``index``.
+
+    ``keras.ops.take`` also maps negative indices, three more ops per gather on TensorFlow and
+    its argument handling on PyTorch; these indices are never negative.
+    """
     if backend.name == "torch":
         import torch
 
         if torch.is_tensor(x) and torch.is_tensor(index):
-            return torch.index_select(x, 0, index)
-    return backend.numpy.take(x, index, axis=0)
+            return torch.index_select(x, axis % x.ndim, index)
+    elif backend.name == "tensorflow":
+        import tensorflow as tf
+
+        return tf.gather(x, index, axis=axis)
+    return backend.numpy.take(x, index, axis=axis)
 
 
 def stack_twice(y_pred: Any, stack: Callable[[Any, Any], Any]) -> Any:

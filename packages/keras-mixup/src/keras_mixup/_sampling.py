@@ -89,7 +89,8 @@ def groups(backend: Any, random_bits: Any, n: Any, mode: str) -> tuple[Any, Call
         partner_place = place + 1 - 2 * np_.mod(place, 2)
         partner_place = np_.where(partner_place >= n, place, partner_place)
         group = np_.floor_divide(place, 2)
-        return np_.take(order, partner_place, axis=0), lambda v: np_.take(v, group, axis=-1)
+        partner = _backend_ops.take_rows(backend, order, partner_place)
+        return partner, lambda v: _backend_ops.take_rows(backend, v, group, axis=-1)
     index = backend.cast(order, "int32")
     if mode == "elem":
         return index, lambda values: values
