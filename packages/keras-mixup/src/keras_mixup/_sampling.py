@@ -85,7 +85,9 @@ def groups(backend: Any, random_bits: Any, n: Any, mode: str) -> tuple[Any, Call
     order = np_.argsort(random_bits)
     if mode == "pair":
         order = backend.cast(order, "int32")
-        place = backend.cast(np_.argsort(order), "int32")  # position of sample i in `order`
+        # position of sample i in `order`: the inverse permutation, a scatter (not a sort)
+        positions = np_.arange(n, dtype="int32")
+        place = backend.scatter(np_.expand_dims(order, -1), positions, (n,))
         partner_place = place + 1 - 2 * np_.mod(place, 2)
         partner_place = np_.where(partner_place >= n, place, partner_place)
         group = np_.floor_divide(place, 2)
