@@ -38,6 +38,15 @@ def take_rows(backend: Any, x: Any, index: Any, axis: int = 0) -> Any:
     return backend.numpy.take(x, index, axis=axis)
 
 
+def invert_permutation(backend: Any, order: Any) -> Any:
+    """The inverse of an int32 permutation (one op on TensorFlow instead of a sort)."""
+    if backend.name == "tensorflow":
+        import tensorflow as tf
+
+        return tf.math.invert_permutation(order)
+    return backend.cast(backend.numpy.argsort(order), "int32")
+
+
 def stack_twice(y_pred: Any, stack: Callable[[Any, Any], Any]) -> Any:
     """``stack(y_pred, y_pred)``, as a softmax/sigmoid output again where ``y_pred`` was one.
 

@@ -22,7 +22,6 @@ References:
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -85,9 +84,7 @@ def groups(backend: Any, random_bits: Any, n: Any, mode: str) -> tuple[Any, Call
     order = np_.argsort(random_bits)
     if mode == "pair":
         order = backend.cast(order, "int32")
-        # position of sample i in `order`: the inverse permutation, a scatter (not a sort)
-        positions = np_.arange(n, dtype="int32")
-        place = backend.scatter(np_.expand_dims(order, -1), positions, (n,))
+        place = _backend_ops.invert_permutation(backend, order)  # position of i in `order`
         partner_place = place + 1 - 2 * np_.mod(place, 2)
         partner_place = np_.where(partner_place >= n, place, partner_place)
         group = np_.floor_divide(place, 2)
@@ -112,27 +109,24 @@ def cutmix_box(backend: Any, lam: Any, centres: Any, spatial: tuple[int, ...]) -
         ``inside`` (N, *spatial) float 0/1, 1 inside the box (taken from the partner), and the
         per-sample share actually kept, ``1 - box_volume / grid_volume``.
     """
-    np_ = backend.numpy
-    ratio = np_.power(1.0 - lam, 1.0 / len(spatial))  # side ratio of a box of volume 1 - lam
+    # Python operators (floor is `// 1`): on PyTorch every op here runs eagerly at each step,
+    # and keras.ops' argument handling costs more than these small ops themselves
+    ratio = (1.0 - lam) ** (1.0 / len(spatial))  # side ratio of a box of volume 1 - lam
+    per_sample = (slice(None),) + (None,) * len(spatial)  # (N,) -> (N, 1, ..., 1)
     inside = None
-    volume = None
     for axis, size in enumerate(spatial):
-        half = np_.floor(np_.floor(ratio * size) * 0.5)  # half the box side, in cells
-        centre = np_.floor(centres[axis] * size)
-        lo = np_.maximum(centre - half, 0.0)
-        hi = np_.minimum(centre + half, float(size))
-        grid = backend.convert_to_tensor(np.arange(size, dtype="float32"))
-        shape = [-1] + [1] * len(spatial)
-        shape[axis + 1] = 1
+        half = (ratio * size // 1.0) // 2.0  # half the box side, in cells
+        centre = centres[axis] * size // 1.0
+        lo, hi = (centre - half)[per_sample], (centre + half)[per_sample]
         grid_shape = [1] * (len(spatial) + 1)
         grid_shape[axis + 1] = size
-        grid = np_.reshape(grid, grid_shape)
-        lo, hi = np_.reshape(lo, shape), np_.reshape(hi, shape)
-        in_axis = backend.cast((grid >= lo) & (grid < hi), lam.dtype)
-        inside = in_axis if inside is None else inside * in_axis
-        volume = (hi - lo) if volume is None else volume * (hi - lo)
-    volume = np_.reshape(volume, (-1,))
-    return inside, 1.0 - volume / float(math.prod(spatial))
+        grid = backend.convert_to_tensor(np.arange(size, dtype="float32").reshape(grid_shape))
+        # no clipping needed: the grid is inside [0, size) whatever lo and hi are
+        in_axis = (grid >= lo) & (grid < hi)
+        inside = in_axis if inside is None else inside & in_axis
+    inside = backend.cast(inside, lam.dtype)
+    kept = 1.0 - backend.numpy.mean(inside, axis=tuple(range(1, len(spatial) + 1)))
+    return inside, kept
 
 
 def draw(
