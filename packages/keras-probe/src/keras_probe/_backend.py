@@ -79,6 +79,8 @@ def sync_in_compute_loss(layer: Any, sync: Callable[[Any], None]) -> None:
         frame = frame.f_back
         if not isinstance(model, keras.Model) or "_keras_probe_sync" in vars(model):
             continue
+        if "_layers" not in vars(model):  # a model whose __init__ has not run yet
+            continue
         if any(sub is layer for sub in model._flatten_layers()):
             _run_after_compute_loss(model, sync)
 
