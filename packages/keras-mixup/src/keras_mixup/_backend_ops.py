@@ -38,6 +38,16 @@ def take_rows(backend: Any, x: Any, index: Any, axis: int = 0) -> Any:
     return backend.numpy.take(x, index, axis=axis)
 
 
+def concat_rows(backend: Any, a: Any, b: Any) -> Any:
+    """``concatenate([a, b], axis=0)``."""
+    if backend.name == "torch":
+        import torch
+
+        if torch.is_tensor(a) and torch.is_tensor(b):
+            return torch.cat([a, b])
+    return backend.numpy.concatenate([a, b], axis=0)
+
+
 def invert_permutation(backend: Any, order: Any) -> Any:
     """The inverse of an int32 permutation (one op on TensorFlow instead of a sort)."""
     if backend.name == "tensorflow":

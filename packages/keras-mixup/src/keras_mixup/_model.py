@@ -200,7 +200,7 @@ class MixupModel(keras.Model):
         # [y_pred; y_pred]: the same value as the two evaluations, with half the loss ops in
         # every train step (what mixing costs on a small model is mostly op count).
         def stack(a: Any, b: Any) -> Any:
-            return ops.concatenate([a, b], axis=0)
+            return _backend_ops.concat_rows(self.mixer.backend, a, b)
 
         weight = scale * stack(weight_a, weight_b)
         y_pred_twice = _backend_ops.stack_twice(y_pred, stack)

@@ -270,7 +270,9 @@ def mix_inputs(backend: Any, x: Any, params: dict[str, Any], dtype: str = "float
     """``weight * x + (1 - weight) * x[index]`` (integer inputs are cast to ``dtype``)."""
     if not is_float(x):
         x = backend.cast(x, dtype)
-    weight = backend.cast(params["weight"], x.dtype)
+    weight = params["weight"]
+    if weight.dtype != x.dtype:
+        weight = backend.cast(weight, x.dtype)
     return weight * x + (1.0 - weight) * _backend_ops.take_rows(backend, x, params["index"])
 
 
