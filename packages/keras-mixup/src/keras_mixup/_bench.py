@@ -273,6 +273,9 @@ def cases() -> list[Any]:
             baseline=plain_step,
             candidate=mixup_step,
             max_ratio=1.05,
+            # a 3-10 ms step on a shared machine: many short alternating blocks for a stable median
+            steps=30,
+            blocks=21,
         ),
         BenchCase(
             "step-cutmix",
@@ -280,6 +283,8 @@ def cases() -> list[Any]:
             baseline=plain_step,
             candidate=cutmix_step,
             max_ratio=1.05,
+            steps=30,
+            blocks=21,
         ),
         BenchCase(
             "quality-digits",
