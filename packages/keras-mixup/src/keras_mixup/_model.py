@@ -183,14 +183,14 @@ class MixupModel(keras.Model):
                 "`num_classes` (labels are one-hot encoded first). Received: "
                 f"label_smoothing={self.mixer.label_smoothing}, num_classes=None"
             )
-        ops = keras.ops
+        backend = self.mixer.backend
         lam, index = params["lam_y"], params["index"]
         weight_a, weight_b = lam, 1.0 - lam
         if sample_weight is not None:
-            sample_weight = ops.cast(sample_weight, "float32")
+            sample_weight = backend.cast(sample_weight, "float32")
             weight_a = weight_a * sample_weight
-            weight_b = weight_b * ops.take(sample_weight, index, axis=0)
-        y_b = _backend_ops.take_rows(self.mixer.backend, y, index)
+            weight_b = weight_b * _backend_ops.take_rows(backend, sample_weight, index)
+        y_b = _backend_ops.take_rows(backend, y, index)
         scale = _stacked_batch_scale(self.loss)
         if scale is None:  # a reduction one stacked evaluation cannot reproduce: evaluate twice
             loss = super().compute_loss(x, y, y_pred, weight_a, training=True)
@@ -200,7 +200,7 @@ class MixupModel(keras.Model):
         # [y_pred; y_pred]: the same value as the two evaluations, with half the loss ops in
         # every train step (what mixing costs on a small model is mostly op count).
         def stack(a: Any, b: Any) -> Any:
-            return _backend_ops.concat_rows(self.mixer.backend, a, b)
+            return _backend_ops.concat_rows(backend, a, b)
 
         weight = scale * stack(weight_a, weight_b)
         y_pred_twice = _backend_ops.stack_twice(y_pred, stack)

@@ -273,14 +273,12 @@ def mix_inputs(backend: Any, x: Any, params: dict[str, Any], dtype: str = "float
     weight = params["weight"]
     if weight.dtype != x.dtype:
         weight = backend.cast(weight, x.dtype)
-    return weight * x + (1.0 - weight) * _backend_ops.take_rows(backend, x, params["index"])
+    return _with_partner(backend, x, weight, params["index"])
 
 
 def mix_hidden(backend: Any, h: Any, params: dict[str, Any]) -> Any:
     """Manifold mixup of a hidden tensor: per-sample ``lam_x`` (no boxes)."""
-    np_ = backend.numpy
-    lam = backend.cast(np_.reshape(params["lam_x"], [-1] + [1] * (len(h.shape) - 1)), h.dtype)
-    return lam * h + (1.0 - lam) * np_.take(h, params["index"], axis=0)
+    return _with_partner(backend, h, backend.cast(params["lam_x"], h.dtype), params["index"])
 
 
 def mix_labels(
@@ -312,19 +310,24 @@ def mix_labels(
                 backend.cast(y, "float32")
             )
             y = backend.cast(y, "float32")
-            return np_.stack([y, np_.take(y, index, axis=0), lam], axis=-1)
+            return np_.stack([y, _backend_ops.take_rows(backend, y, index), lam], axis=-1)
         y = backend.nn.one_hot(backend.cast(y, "int32"), num_classes, dtype="float32")
     else:
         y = backend.cast(y, "float32")
     if label_smoothing:
         y = y * (1.0 - label_smoothing) + label_smoothing / y.shape[-1]
-    lam = np_.reshape(lam_y, [-1] + [1] * (len(y.shape) - 1))
-    return lam * y + (1.0 - lam) * np_.take(y, index, axis=0)
+    return _with_partner(backend, y, lam_y, index)
 
 
 def mix_sample_weight(backend: Any, sample_weight: Any, params: dict[str, Any]) -> Any:
     """``lam_y * w + (1 - lam_y) * w[index]``: each label keeps its sample's weight."""
-    np_ = backend.numpy
     w = backend.cast(sample_weight, "float32")
-    lam = np_.reshape(params["lam_y"], [-1] + [1] * (len(w.shape) - 1))
-    return lam * w + (1.0 - lam) * np_.take(w, params["index"], axis=0)
+    return _with_partner(backend, w, params["lam_y"], params["index"])
+
+
+def _with_partner(backend: Any, a: Any, share: Any, index: Any) -> Any:
+    """``share * a + (1 - share) * a[index]``; a (N,) ``share`` is broadcast over ``a``'s
+    other axes. Every mix of inputs, hidden states, labels and weights is this one blend."""
+    if len(share.shape) < len(a.shape):
+        share = backend.numpy.reshape(share, [-1] + [1] * (len(a.shape) - 1))
+    return share * a + (1.0 - share) * _backend_ops.take_rows(backend, a, index)
