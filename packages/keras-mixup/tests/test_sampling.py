@@ -10,6 +10,11 @@ ATOL = 1e-6
 
 
 def to_np(params):
+    """Params as numpy, with the full input ``weight`` built from ``share`` and ``box``."""
+    rank = 2 + len(params.get("box", ()))
+    weight = _sampling.input_weight(_sampling.ops_backend(), params, rank)
+    params = dict(params, weight=weight)
+    params.pop("box", None)
     return {k: np.asarray(keras.ops.convert_to_numpy(v)) for k, v in params.items()}
 
 
@@ -21,7 +26,7 @@ def test_mix_inputs_matches_hand_computed_values():
     x = np.array([[0.0, 10.0], [2.0, 20.0], [4.0, 40.0]], "float32")
     params = {
         "index": np.array([1, 2, 0], "int32"),
-        "weight": np.array([[0.25], [1.0], [0.5]], "float32"),
+        "share": np.array([0.25, 1.0, 0.5], "float32"),
     }
     mixed = _sampling.mix_inputs(_sampling.ops_backend(), keras.ops.convert_to_tensor(x), params)
     # row 0: 0.25 * [0, 10] + 0.75 * [2, 20] = [1.5, 17.5]

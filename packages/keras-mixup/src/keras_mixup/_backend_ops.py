@@ -11,8 +11,133 @@ interpolated loss would hide (``stack_twice``).
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
+
+from keras.src.utils.backend_utils import DynamicBackend
+
+
+class StepBackend(DynamicBackend):
+    """Keras' ``DynamicBackend`` (``set_backend("tensorflow")`` inside ``tf.data``), whose ops
+    are PyTorch's own functions on the paths every train step runs when the backend is torch.
+
+    The mixing code calls ``backend.numpy.argsort``, ``backend.cast``... as Keras' backend
+    modules spell them; with PyTorch those resolve to :class:`_TorchNumpy` (same results,
+    without Keras' per-call argument conversion), everything else to Keras' modules.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        if self._backend == "torch":
+            native = _TORCH.get(name)
+            if native is not None:
+                return native
+        return getattr(_module(self._backend), name)
+
+
+_MODULES: dict[str, Any] = {}
+
+
+def _module(backend: str) -> Any:
+    if backend not in _MODULES:
+        _MODULES[backend] = importlib.import_module(f"keras.src.backend.{backend}")
+    return _MODULES[backend]
+
+
+class _TorchNumpy:
+    """The few ``keras.src.backend.torch.numpy`` functions the train step uses, called with the
+    arguments the mixing code passes (tensors of the right dtypes, Python scalars), as plain
+    ``torch`` calls. Anything else is Keras' own (``__getattr__``)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_module("torch").numpy, name)
+
+    @staticmethod
+    def arange(size: Any, dtype: str) -> Any:
+        torch, core = _torch()
+        return torch.arange(size, dtype=core.to_torch_dtype(dtype), device=core.get_device())
+
+    @staticmethod
+    def ones(shape: Any, dtype: str) -> Any:
+        torch, core = _torch()
+        return torch.ones(shape, dtype=core.to_torch_dtype(dtype), device=core.get_device())
+
+    @staticmethod
+    def argsort(x: Any) -> Any:
+        torch, _ = _torch()
+        return torch.argsort(x, dim=-1, stable=True).to(torch.int32)  # as Keras: stable, int32
+
+    @staticmethod
+    def reshape(x: Any, shape: Any) -> Any:
+        return x.reshape(tuple(shape))
+
+    @staticmethod
+    def broadcast_to(x: Any, shape: Any) -> Any:
+        return x.expand(tuple(shape))
+
+    @staticmethod
+    def expand_dims(x: Any, axis: int) -> Any:
+        return x.unsqueeze(axis)
+
+    @staticmethod
+    def where(condition: Any, x1: Any, x2: Any) -> Any:
+        torch, _ = _torch()
+        return torch.where(condition, x1, x2)
+
+    @staticmethod
+    def mod(x1: Any, x2: int) -> Any:
+        return x1 % x2
+
+    @staticmethod
+    def floor_divide(x1: Any, x2: int) -> Any:
+        return x1 // x2
+
+    @staticmethod
+    def mean(x: Any, axis: Any) -> Any:
+        return x.mean(dim=axis)
+
+
+def _torch() -> tuple[Any, Any]:
+    import torch
+
+    return torch, _module("torch").core
+
+
+def _torch_cast(x: Any, dtype: str) -> Any:
+    torch, core = _torch()
+    if torch.is_tensor(x):
+        target = core.to_torch_dtype(dtype)
+        return x if x.dtype == target else x.to(target)
+    return core.cast(x, dtype)
+
+
+def _torch_shape(x: Any) -> tuple[int, ...]:
+    return tuple(x.shape)
+
+
+_TORCH: dict[str, Any] = {"numpy": _TorchNumpy(), "cast": _torch_cast, "shape": _torch_shape}
+
+
+def eager_under_torch_compile(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function``, run eagerly when ``torch.compile`` traces it (``jit_compile=True``).
+
+    For ``_rng``'s integer hash: inductor (torch 2.13, CPU) miscompiles it when it fuses the
+    whole hash into one kernel (45 values: wrong from the 17th on); its wrapping int32
+    products are undefined behaviour in the generated C++. Eager PyTorch wraps them as
+    TensorFlow and JAX do. The ``jit`` conformance check compares compiled and eager fits.
+    """
+    state: dict[str, Callable[..., Any]] = {}
+
+    def run(backend: Any, *args: Any) -> Any:
+        if backend.name != "torch":
+            return function(backend, *args)
+        if "eager" not in state:
+            import torch
+
+            state["eager"] = torch.compiler.disable(function)
+        return state["eager"](backend, *args)
+
+    return run
 
 
 def shift_right(backend: Any, x: Any, k: int) -> Any:
@@ -36,6 +161,17 @@ def take_rows(backend: Any, x: Any, index: Any, axis: int = 0) -> Any:
 
         return tf.gather(x, index, axis=axis)
     return backend.numpy.take(x, index, axis=axis)
+
+
+def blend(backend: Any, a: Any, b: Any, share: Any) -> Any:
+    """``share * a + (1 - share) * b`` (``share`` broadcastable; ``torch.lerp`` on PyTorch, one
+    op instead of four; the same value up to float rounding)."""
+    if backend.name == "torch":
+        import torch
+
+        if torch.is_tensor(share):
+            return torch.lerp(b, a, share)
+    return share * a + (1.0 - share) * b
 
 
 def concat_rows(backend: Any, a: Any, b: Any) -> Any:

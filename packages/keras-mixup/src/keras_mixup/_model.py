@@ -11,7 +11,7 @@ from typing import Any
 
 import keras
 
-from . import _backend_ops, _context, _rng, _sampling
+from . import _ahead, _backend_ops, _context, _sampling
 from ._base import BatchMixer
 from ._sample_pairing import SamplePairing
 
@@ -109,6 +109,10 @@ class MixupModel(keras.Model):
         self.mix_input = mix_input
         positions = {id(layer): i + 1 for i, layer in enumerate(manifold)}
         object.__setattr__(self, "_positions", positions)  # untracked, not saved
+        # the places to mix: input (0, unless mix_input=False) and each ManifoldMixup layer
+        low = 0 if mix_input else 1
+        places = (low, len(manifold) + 1 - low) if manifold else None
+        object.__setattr__(self, "_ahead", _ahead.DrawAhead(mixer, places))
 
     def build(self, input_shape: Any) -> None:
         if not self.wrapped.built:
@@ -121,15 +125,14 @@ class MixupModel(keras.Model):
         # One input tensor (the usual case) skips the tree utilities: under PyTorch every
         # line here runs at each step, and they cost more than the mixing ops themselves.
         single = not isinstance(inputs, (list, tuple, dict))
-        params = self.mixer.draw(inputs if single else keras.tree.flatten(inputs)[0])
+        first = inputs if single else keras.tree.flatten(inputs)[0]
+        ahead = self._ahead
+        if ahead.usable(first):
+            params, choice = ahead.draw(first)
+        else:
+            params, choice = _ahead.step_draws(self.mixer, first, ahead.places)
         backend = self.mixer.backend
         positions = self._positions
-        choice = None  # the place to mix, drawn only when there are ManifoldMixup layers
-        if positions:
-            low = 0 if self.mix_input else 1
-            draw = _rng.uniform(backend, _rng.seed_pair(backend, self.mixer.generator), (1,))[0]
-            count = len(positions) + 1 - low
-            choice = low + keras.ops.cast(keras.ops.floor(draw * count), "int32")
         x = inputs
         if self.mix_input:
 
@@ -184,6 +187,7 @@ class MixupModel(keras.Model):
                 f"label_smoothing={self.mixer.label_smoothing}, num_classes=None"
             )
         backend = self.mixer.backend
+        y = backend.convert_to_tensor(y)  # PyTorch's train_on_batch passes numpy labels
         lam, index = params["lam_y"], params["index"]
         weight_a, weight_b = lam, 1.0 - lam
         if sample_weight is not None:

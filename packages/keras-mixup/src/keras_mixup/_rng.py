@@ -37,13 +37,17 @@ def _mix(backend: Any, x: Any) -> Any:
 
 
 def seed_pair(backend: Any, seed: Any) -> Any:
-    """A (2,) int32 key from a ``SeedGenerator`` (advancing it) or an int."""
+    """A (2,) int32 key from a ``SeedGenerator`` (advancing it), an int, or a (2,) key tensor
+    (one of a generator's states: ``keras_mixup._ahead`` draws several steps at once)."""
     if isinstance(seed, int):
         low = seed % (1 << 31)
         return backend.convert_to_tensor([low, (seed >> 31) % (1 << 31)], dtype="int32")
-    return backend.cast(seed.next(), "int32")
+    if hasattr(seed, "next"):
+        seed = seed.next()
+    return backend.cast(seed, "int32")
 
 
+@_backend_ops.eager_under_torch_compile
 def bits(backend: Any, key: Any, size: Any) -> Any:
     """``size`` pseudo-random int32 values for ``key`` (a (2,) int32 tensor).
 

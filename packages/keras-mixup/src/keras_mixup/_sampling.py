@@ -8,8 +8,12 @@ gives the active one.
 A batch's mixing is described by a dict of tensors (``MixParams``):
 
 - ``index`` (N,) int: sample ``i`` is mixed with sample ``index[i]`` of the same batch;
-- ``weight``: broadcastable to the inputs, the share of sample ``i`` in the mixed input
-  (a per-sample lambda for mixup, a 0/1 mask outside/inside the box for CutMix);
+- ``share`` (N,) and, with CutMix, ``box``: the share of sample ``i`` in the mixed input,
+  ``share[i] + box[0][i, a] * box[1][i, b] * ...`` at spatial position ``(a, b, ...)``
+  (``input_weight`` builds it): a per-sample lambda for mixup; for a CutMix sample
+  ``share = 1`` and ``box[0] = -1``, ``box[k > 0] = 1`` on the box's extent along each axis, 0
+  elsewhere. The per-axis factors keep the parameters of a step to ``O(N * sum(spatial))``
+  values (PyTorch draws several steps at once, ``keras_mixup._ahead``);
 - ``lam_x`` (N,): the mean input share of sample ``i`` (used by manifold mixup on hidden layers);
 - ``lam_y`` (N,): the share of label ``i`` in the mixed label (1 keeps the first label).
 
@@ -36,9 +40,10 @@ def ops_backend() -> Any:
     """The active Keras backend as a namespace (``.numpy``, ``.random``, ``.cast``...).
 
     Returns:
-        Keras' ``DynamicBackend``: the mixers call its ops instead of ``keras.ops`` so that
-        ``set_backend("tensorflow")`` can switch them to TensorFlow ops inside
-        ``tf.data.Dataset.map`` on any backend, and ``reset()`` switches back.
+        A Keras ``DynamicBackend`` (``_backend_ops.StepBackend``): the mixers call its ops
+        instead of ``keras.ops`` so that ``set_backend("tensorflow")`` can switch them to
+        TensorFlow ops inside ``tf.data.Dataset.map`` on any backend, and ``reset()`` switches
+        back. Under PyTorch its hot-path ops are torch's own functions.
 
     >>> import keras
     >>> backend = ops_backend()
@@ -53,9 +58,7 @@ def ops_backend() -> Any:
     >>> backend.name == keras.backend.backend()
     True
     """
-    from keras.src.utils.backend_utils import DynamicBackend
-
-    return DynamicBackend()
+    return _backend_ops.StepBackend()
 
 
 def is_float(x: Any) -> bool:
@@ -98,7 +101,7 @@ def groups(backend: Any, random_bits: Any, n: Any, mode: str) -> tuple[Any, Call
 
 
 def cutmix_box(backend: Any, lam: Any, centres: Any, spatial: tuple[int, ...]) -> tuple[Any, Any]:
-    """Boxes of area ``~(1 - lam)`` of the spatial grid; returns ``(inside, lam_corrected)``.
+    """Boxes of area ``~(1 - lam)`` of the spatial grid; returns ``(extents, lam_corrected)``.
 
     Args:
         lam: (N,) target share of the kept sample.
@@ -106,27 +109,46 @@ def cutmix_box(backend: Any, lam: Any, centres: Any, spatial: tuple[int, ...]) -
         spatial: static spatial sizes, e.g. ``(H, W)`` or ``(T,)``.
 
     Returns:
-        ``inside`` (N, *spatial) float 0/1, 1 inside the box (taken from the partner), and the
-        per-sample share actually kept, ``1 - box_volume / grid_volume``.
+        ``extents``: per spatial axis, (N, size) float 0/1, 1 on the box's extent along that
+        axis (the box is their outer product, taken from the partner); and the per-sample
+        share actually kept, ``1 - box_volume / grid_volume``.
     """
     # Python operators (floor is `// 1`): on PyTorch every op here runs eagerly at each step,
     # and keras.ops' argument handling costs more than these small ops themselves
     ratio = (1.0 - lam) ** (1.0 / len(spatial))  # side ratio of a box of volume 1 - lam
-    per_sample = (slice(None),) + (None,) * len(spatial)  # (N,) -> (N, 1, ..., 1)
-    inside = None
+    extents, volume = [], None
     for axis, size in enumerate(spatial):
         half = (ratio * size // 1.0) // 2.0  # half the box side, in cells
         centre = centres[axis] * size // 1.0
-        lo, hi = (centre - half)[per_sample], (centre + half)[per_sample]
-        grid_shape = [1] * (len(spatial) + 1)
-        grid_shape[axis + 1] = size
-        grid = backend.convert_to_tensor(np.arange(size, dtype="float32").reshape(grid_shape))
+        lo, hi = (centre - half)[:, None], (centre + half)[:, None]
+        grid = _constant(backend, ("grid", size), lambda size=size: _grid(size))
         # no clipping needed: the grid is inside [0, size) whatever lo and hi are
-        in_axis = (grid >= lo) & (grid < hi)
-        inside = in_axis if inside is None else inside & in_axis
-    inside = backend.cast(inside, lam.dtype)
-    kept = 1.0 - backend.numpy.mean(inside, axis=tuple(range(1, len(spatial) + 1)))
-    return inside, kept
+        extent = backend.cast((grid >= lo) & (grid < hi), lam.dtype)
+        extents.append(extent)
+        share = backend.numpy.mean(extent, axis=-1)  # the box's share of this axis
+        volume = share if volume is None else volume * share
+    return extents, 1.0 - volume
+
+
+def _grid(size: int) -> np.ndarray:
+    return np.arange(size, dtype="float32")[None, :]
+
+
+def input_weight(backend: Any, params: dict[str, Any], rank: int) -> Any:
+    """The share of each sample in its mixed input, broadcastable to inputs of ``rank``:
+    ``share`` per sample, plus the outer product of the CutMix ``box`` factors (N, *spatial, 1).
+    """
+    share = backend.numpy.reshape(params["share"], [-1] + [1] * (rank - 1))
+    box = params.get("box")
+    if not box:
+        return share
+    product = None
+    for axis, extent in enumerate(box):
+        shape = [-1] + [1] * (rank - 1)
+        shape[axis + 1] = int(extent.shape[-1])
+        factor = backend.numpy.reshape(extent, shape)
+        product = factor if product is None else product * factor
+    return share + product
 
 
 def draw(
@@ -178,29 +200,32 @@ def draw(
     if active is not None:
         on = active if on is None else on & active
     if fixed_lam is not None:
-        lam_mix = ones() * fixed_lam
+        share = ones() * fixed_lam
     elif alpha is not None:
-        lam_mix = sample_beta(backend, rows, alpha)
+        share = sample_beta(backend, rows, alpha)
     else:
-        lam_mix = ones()
-    weight_shape = [-1] + [1] * (len(x.shape) - 1)
-    weight = np_.reshape(lam_mix, weight_shape)
-    lam_x = lam_mix
+        share = ones()
+    if on is not None:
+        share = np_.where(on, share, 1.0)
+    lam_x = share
+    params = {"index": index}
     if cutmix_alpha is not None:
         lam_cut = sample_beta(backend, rows, cutmix_alpha)
-        inside, lam_box = cutmix_box(backend, lam_cut, rows.uniform(len(spatial)), spatial)
-        keep = np_.expand_dims(1.0 - inside, -1)
-        if alpha is None:
-            weight, lam_x = keep, lam_box
-        else:
+        extents, lam_box = cutmix_box(backend, lam_cut, rows.uniform(len(spatial)), spatial)
+        cut = on  # the samples that get a box (None: all of them)
+        if alpha is not None:
             use_cut = rows.uniform() < switch_prob
-            weight = np_.where(np_.reshape(use_cut, weight_shape), keep, weight)
-            lam_x = np_.where(use_cut, lam_box, lam_mix)
-    if on is not None:
-        lam_x = np_.where(on, lam_x, 1.0)
-        weight = np_.where(np_.reshape(on, weight_shape), weight, 1.0)
+            cut = use_cut if on is None else use_cut & on
+        if cut is None:
+            share, lam_x, sign = ones(), lam_box, -1.0
+        else:
+            share = np_.where(cut, 1.0, share)
+            lam_x = np_.where(cut, lam_box, lam_x)
+            sign = -backend.cast(cut, "float32")[:, None]
+        params["box"] = (extents[0] * sign, *extents[1:])
     lam_y = ones() if keep_first_label else lam_x
-    return {"index": index, "weight": weight, "lam_x": lam_x, "lam_y": lam_y}
+    params.update(share=share, lam_x=lam_x, lam_y=lam_y)
+    return params
 
 
 BETA_TABLE_BITS = 16
@@ -218,20 +243,24 @@ def sample_beta(backend: Any, rows: _rng.Rows, alpha: float) -> Any:
     numbers with and without ``jit_compile`` (``keras.random.beta`` does neither on TF).
     """
     index = _rng.top_bits(backend, rows.bits(), BETA_TABLE_BITS)
-    return _backend_ops.take_rows(backend, _quantile_tensor(backend, alpha), index)
+
+    return _backend_ops.take_rows(
+        backend, _constant(backend, ("beta", alpha), lambda: beta_quantiles(alpha)), index
+    )
 
 
-_TORCH_TABLES: dict[tuple[float, str], Any] = {}
+_TORCH_CONSTANTS: dict[tuple[Any, ...], Any] = {}
 
 
-def _quantile_tensor(backend: Any, alpha: float) -> Any:
-    if backend.name != "torch":  # a constant of the traced graph / XLA computation
-        return backend.convert_to_tensor(beta_quantiles(alpha))
-    # PyTorch runs eagerly: convert once per device, not at every step
-    key = (alpha, str(backend.core.get_device()))
-    if key not in _TORCH_TABLES:
-        _TORCH_TABLES[key] = backend.convert_to_tensor(beta_quantiles(alpha))
-    return _TORCH_TABLES[key]
+def _constant(backend: Any, key: tuple[Any, ...], make: Callable[[], np.ndarray]) -> Any:
+    """A numpy constant as a tensor: part of the graph on TensorFlow/JAX; converted once per
+    device on PyTorch, which runs eagerly (not at every step)."""
+    if backend.name != "torch":
+        return backend.convert_to_tensor(make())
+    key = (*key, str(backend.core.get_device()))
+    if key not in _TORCH_CONSTANTS:
+        _TORCH_CONSTANTS[key] = backend.convert_to_tensor(make())
+    return _TORCH_CONSTANTS[key]
 
 
 @functools.lru_cache(maxsize=32)
@@ -270,7 +299,7 @@ def mix_inputs(backend: Any, x: Any, params: dict[str, Any], dtype: str = "float
     """``weight * x + (1 - weight) * x[index]`` (integer inputs are cast to ``dtype``)."""
     if not is_float(x):
         x = backend.cast(x, dtype)
-    weight = params["weight"]
+    weight = input_weight(backend, params, len(x.shape))
     if weight.dtype != x.dtype:
         weight = backend.cast(weight, x.dtype)
     return _with_partner(backend, x, weight, params["index"])
@@ -330,4 +359,4 @@ def _with_partner(backend: Any, a: Any, share: Any, index: Any) -> Any:
     other axes. Every mix of inputs, hidden states, labels and weights is this one blend."""
     if len(share.shape) < len(a.shape):
         share = backend.numpy.reshape(share, [-1] + [1] * (len(a.shape) - 1))
-    return share * a + (1.0 - share) * _backend_ops.take_rows(backend, a, index)
+    return _backend_ops.blend(backend, a, _backend_ops.take_rows(backend, a, index), share)
