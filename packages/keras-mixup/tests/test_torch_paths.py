@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from keras.src.utils.backend_utils import DynamicBackend
 
-from keras_mixup import ManifoldMixup, Mixup, MixupModel, _ahead
+from keras_mixup import ManifoldMixup, Mixup, MixupModel, _ahead, _sampling
 
 CONFIGS = [
     (dict(alpha=0.4), None),
@@ -61,7 +61,8 @@ def test_draw_ahead_equals_per_step_draws(config):
         assert ahead.usable(x)
         params, choice = ahead.draw(x)
         expected, expected_choice = _ahead.step_draws(step_mixer, x, places)
-        assert_same_params(params, expected)
+        pairs, shares = _sampling.loss_pairs(step_mixer.backend, expected)
+        assert_same_params(params, dict(expected, pairs=pairs, shares=shares))
         if places is not None:
             assert int(choice) == int(expected_choice)
         np.testing.assert_array_equal(
@@ -105,7 +106,7 @@ def test_block_size_follows_memory_budget():
     assert _ahead.block_steps(cutmix, (512, 512, 512, 3)) == _ahead.MIN_STEPS
     steps = _ahead.block_steps(cutmix, (64, 64, 64, 3))
     assert _ahead.MIN_STEPS < steps < _ahead.MAX_STEPS
-    assert steps * 64 * (4 * 4 + 4 * 128) <= _ahead.BLOCK_BYTES
+    assert steps * 64 * (4 * 8 + 4 * 128) <= _ahead.BLOCK_BYTES
 
 
 @torch_only
@@ -114,7 +115,7 @@ def test_hash_under_torch_compile_equals_eager(size):
     # inductor miscompiled the fused int32 hash for 45 values; it now runs eagerly when traced
     import torch
 
-    from keras_mixup import _rng, _sampling
+    from keras_mixup import _rng
 
     backend = _sampling.ops_backend()
     key = torch.tensor([7, 3], dtype=torch.int32)

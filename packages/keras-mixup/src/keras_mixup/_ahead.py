@@ -108,6 +108,8 @@ class _Block:
 
         def one(key: Any) -> tuple[Any, ...]:
             params, choice = step_draws(ahead.mixer, shape_only, ahead.places, key)
+            pairs, shares = _sampling.loss_pairs(ahead.mixer.backend, params)
+            params = dict(params, pairs=pairs, shares=shares)  # for integer labels' loss
             return (params,) if choice is None else (params, choice)  # vmap returns tensors
 
         params, *choice = torch.func.vmap(one)(keys)
@@ -128,7 +130,7 @@ class _Block:
 def block_steps(mixer: Any, shape: tuple[int, ...]) -> int:
     """Steps per block for inputs of ``shape`` (see ``BLOCK_BYTES``)."""
     n = int(shape[0])
-    per_step = 4 * n * 4  # index, share, lam_x, lam_y
+    per_step = 4 * n * 8  # index, share, lam_x, lam_y, pairs and shares (2N)
     if mixer.cutmix_alpha is not None:
         per_step += 4 * n * sum(int(size) for size in shape[1:-1])
     return max(MIN_STEPS, min(MAX_STEPS, BLOCK_BYTES // per_step))

@@ -188,27 +188,33 @@ class MixupModel(keras.Model):
             )
         backend = self.mixer.backend
         y = backend.convert_to_tensor(y)  # PyTorch's train_on_batch passes numpy labels
-        lam, index = params["lam_y"], params["index"]
-        weight_a, weight_b = lam, 1.0 - lam
-        if sample_weight is not None:
-            sample_weight = backend.cast(sample_weight, "float32")
-            weight_a = weight_a * sample_weight
-            weight_b = weight_b * _backend_ops.take_rows(backend, sample_weight, index)
-        y_b = _backend_ops.take_rows(backend, y, index)
         scale = _stacked_batch_scale(self.loss)
         if scale is None:  # a reduction one stacked evaluation cannot reproduce: evaluate twice
+            lam, index = params["lam_y"], params["index"]
+            weight_a, weight_b = lam, 1.0 - lam
+            if sample_weight is not None:
+                sample_weight = backend.cast(sample_weight, "float32")
+                weight_a = weight_a * sample_weight
+                weight_b = weight_b * _backend_ops.take_rows(backend, sample_weight, index)
             loss = super().compute_loss(x, y, y_pred, weight_a, training=True)
+            y_b = _backend_ops.take_rows(backend, y, index)
             return loss + self._compile_loss(y_b, y_pred, weight_b)
 
         # One evaluation of the compiled loss over the batch stacked twice, [y; y_b] against
-        # [y_pred; y_pred]: the same value as the two evaluations, with half the loss ops in
-        # every train step (what mixing costs on a small model is mostly op count).
+        # [y_pred; y_pred] with weights [lam; 1 - lam]: the same value as the two evaluations,
+        # with half the loss ops in every train step (what mixing costs on a small model is
+        # mostly op count).
+        pairs, shares = _sampling.loss_pairs(backend, params)
+        if sample_weight is not None:
+            sample_weight = backend.cast(sample_weight, "float32")
+            shares = shares * _backend_ops.take_rows(backend, sample_weight, pairs)
+
         def stack(a: Any, b: Any) -> Any:
             return _backend_ops.concat_rows(backend, a, b)
 
-        weight = scale * stack(weight_a, weight_b)
+        y_pair = _backend_ops.take_rows(backend, y, pairs)
         y_pred_twice = _backend_ops.stack_twice(y_pred, stack)
-        return super().compute_loss(x, stack(y, y_b), y_pred_twice, weight, training=True)
+        return super().compute_loss(x, y_pair, y_pred_twice, scale * shares, training=True)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()

@@ -348,6 +348,20 @@ def mix_labels(
     return _with_partner(backend, y, lam_y, index)
 
 
+def loss_pairs(backend: Any, params: dict[str, Any]) -> tuple[Any, Any]:
+    """``([0..N-1; index], [lam_y; 1 - lam_y])``: the rows and weights of the interpolated
+    loss over the batch stacked twice (``MixupModel``). Taken from ``params`` when present:
+    PyTorch's blocks of draws (``_ahead``) compute them once per block, not per step."""
+    if "pairs" in params:
+        return params["pairs"], params["shares"]
+    index, lam = params["index"], params["lam_y"]
+    own = backend.numpy.arange(batch_size(backend, index), dtype="int32")
+    return (
+        _backend_ops.concat_rows(backend, own, index),
+        _backend_ops.concat_rows(backend, lam, 1.0 - lam),
+    )
+
+
 def mix_sample_weight(backend: Any, sample_weight: Any, params: dict[str, Any]) -> Any:
     """``lam_y * w + (1 - lam_y) * w[index]``: each label keeps its sample's weight."""
     w = backend.cast(sample_weight, "float32")
