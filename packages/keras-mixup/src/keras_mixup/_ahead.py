@@ -9,7 +9,9 @@ Same numbers as drawing step by step: step ``j`` of a block uses the key the see
 holds at that step (its state plus ``j`` counter increments), and the generator still advances
 at every step. A block is used only while the generator's state lies inside it, so a reload, a
 state set by hand or another batch shape simply draws a new block (tested against per-step
-draws). On TensorFlow and JAX the step is a traced graph, drawn per step as before.
+draws). On TensorFlow and JAX the step is one compiled graph and draws inside it, step by
+step; so does PyTorch on a GPU, where reading the generator's state would wait for the device,
+and under ``torch.compile``.
 """
 
 from __future__ import annotations
