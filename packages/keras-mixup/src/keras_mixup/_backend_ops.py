@@ -96,6 +96,13 @@ class _TorchNumpy:
     def mean(x: Any, axis: Any) -> Any:
         return x.mean(dim=axis)
 
+    @staticmethod
+    def concatenate(xs: list[Any], axis: int = 0) -> Any:
+        torch, _ = _torch()
+        if all(torch.is_tensor(x) for x in xs):
+            return torch.cat(xs, dim=axis)
+        return _module("torch").numpy.concatenate(xs, axis=axis)
+
 
 def _torch() -> tuple[Any, Any]:
     import torch
@@ -172,16 +179,6 @@ def blend(backend: Any, a: Any, b: Any, share: Any) -> Any:
         if torch.is_tensor(share):
             return torch.lerp(b, a, share)
     return share * a + (1.0 - share) * b
-
-
-def concat_rows(backend: Any, a: Any, b: Any) -> Any:
-    """``concatenate([a, b], axis=0)``."""
-    if backend.name == "torch":
-        import torch
-
-        if torch.is_tensor(a) and torch.is_tensor(b):
-            return torch.cat([a, b])
-    return backend.numpy.concatenate([a, b], axis=0)
 
 
 def invert_permutation(backend: Any, order: Any) -> Any:

@@ -188,12 +188,13 @@ class MixupModel(keras.Model):
             )
         backend = self.mixer.backend
         y = backend.convert_to_tensor(y)  # PyTorch's train_on_batch passes numpy labels
+        if sample_weight is not None:
+            sample_weight = backend.cast(sample_weight, "float32")
         scale = _stacked_batch_scale(self.loss)
         if scale is None:  # a reduction one stacked evaluation cannot reproduce: evaluate twice
             lam, index = params["lam_y"], params["index"]
             weight_a, weight_b = lam, 1.0 - lam
             if sample_weight is not None:
-                sample_weight = backend.cast(sample_weight, "float32")
                 weight_a = weight_a * sample_weight
                 weight_b = weight_b * _backend_ops.take_rows(backend, sample_weight, index)
             loss = super().compute_loss(x, y, y_pred, weight_a, training=True)
@@ -206,11 +207,10 @@ class MixupModel(keras.Model):
         # mostly op count).
         pairs, shares = _sampling.loss_pairs(backend, params)
         if sample_weight is not None:
-            sample_weight = backend.cast(sample_weight, "float32")
             shares = shares * _backend_ops.take_rows(backend, sample_weight, pairs)
 
         def stack(a: Any, b: Any) -> Any:
-            return _backend_ops.concat_rows(backend, a, b)
+            return backend.numpy.concatenate([a, b], axis=0)
 
         y_pair = _backend_ops.take_rows(backend, y, pairs)
         y_pred_twice = _backend_ops.stack_twice(y_pred, stack)

@@ -243,7 +243,6 @@ def sample_beta(backend: Any, rows: _rng.Rows, alpha: float) -> Any:
     numbers with and without ``jit_compile`` (``keras.random.beta`` does neither on TF).
     """
     index = _rng.top_bits(backend, rows.bits(), BETA_TABLE_BITS)
-
     return _backend_ops.take_rows(
         backend, _constant(backend, ("beta", alpha), lambda: beta_quantiles(alpha)), index
     )
@@ -355,11 +354,9 @@ def loss_pairs(backend: Any, params: dict[str, Any]) -> tuple[Any, Any]:
     if "pairs" in params:
         return params["pairs"], params["shares"]
     index, lam = params["index"], params["lam_y"]
-    own = backend.numpy.arange(batch_size(backend, index), dtype="int32")
-    return (
-        _backend_ops.concat_rows(backend, own, index),
-        _backend_ops.concat_rows(backend, lam, 1.0 - lam),
-    )
+    np_ = backend.numpy
+    own = np_.arange(batch_size(backend, index), dtype="int32")
+    return np_.concatenate([own, index], axis=0), np_.concatenate([lam, 1.0 - lam], axis=0)
 
 
 def mix_sample_weight(backend: Any, sample_weight: Any, params: dict[str, Any]) -> Any:
