@@ -114,6 +114,30 @@ def test_cutmix_pastes_one_box_and_label_weight_is_kept_area(shape):
             assert len(inside) == np.prod(hi - lo)
 
 
+@pytest.mark.parametrize("spatial", [(8, 8), (8, 6), (5, 5, 5), (12,)])
+def test_cutmix_box_matches_numpy_reference(spatial):
+    """Box extents per axis (square grids take a vectorized path) and the kept share."""
+    rng = np.random.default_rng(2)
+    lam = rng.random(32).astype("float32")
+    centres = rng.random((len(spatial), 32)).astype("float32")
+    extents, kept = _sampling.cutmix_box(
+        _sampling.ops_backend(),
+        keras.ops.convert_to_tensor(lam),
+        keras.ops.convert_to_tensor(centres),
+        spatial,
+    )
+    ratio = (1.0 - lam) ** np.float32(1.0 / len(spatial))
+    volume = np.ones(32, "float32")
+    for axis, size in enumerate(spatial):
+        half = np.floor(np.floor(ratio * size) / 2)
+        centre = np.floor(centres[axis] * size)
+        grid = np.arange(size)
+        expected = (grid >= (centre - half)[:, None]) & (grid < (centre + half)[:, None])
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(extents[axis]), expected)
+        volume = volume * expected.mean(-1)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(kept), 1.0 - volume, atol=1e-6)
+
+
 def test_switch_prob_mixes_mixup_and_cutmix_per_sample():
     x = np.zeros((400, 4, 4, 1), "float32")
     params = draw(Mixup(alpha=1.0, cutmix_alpha=1.0, switch_prob=0.3, mode="elem", seed=3), x)

@@ -88,8 +88,9 @@ def groups(backend: Any, random_bits: Any, n: Any, mode: str) -> tuple[Any, Call
     if mode == "pair":
         order = backend.cast(order, "int32")
         place = _backend_ops.invert_permutation(backend, order)  # position of i in `order`
-        partner_place = place + 1 - 2 * np_.mod(place, 2)
-        partner_place = np_.where(partner_place >= n, place, partner_place)
+        partner_place = place ^ 1  # places 2k and 2k + 1 are a pair
+        if not isinstance(n, int) or n % 2:  # an odd batch's last place has no partner
+            partner_place = np_.where(partner_place >= n, place, partner_place)
         group = np_.floor_divide(place, 2)
         partner = _backend_ops.take_rows(backend, order, partner_place)
         return partner, lambda v: _backend_ops.take_rows(backend, v, group, axis=-1)
@@ -116,18 +117,30 @@ def cutmix_box(backend: Any, lam: Any, centres: Any, spatial: tuple[int, ...]) -
     # Python operators (floor is `// 1`): on PyTorch every op here runs eagerly at each step,
     # and keras.ops' argument handling costs more than these small ops themselves
     ratio = (1.0 - lam) ** (1.0 / len(spatial))  # side ratio of a box of volume 1 - lam
+    if len(spatial) == 2 and spatial[0] == spatial[1]:
+        # a square grid: both axes in one set of ops (the same values as one axis at a time;
+        # each op costs dispatch time in every train step)
+        extent = _box_extent(backend, ratio, centres, spatial[0], lam.dtype)  # (2, N, size)
+        shares = backend.numpy.mean(extent, axis=-1)
+        return [extent[0], extent[1]], 1.0 - shares[0] * shares[1]
     extents, volume = [], None
     for axis, size in enumerate(spatial):
-        half = (ratio * size // 1.0) // 2.0  # half the box side, in cells
-        centre = centres[axis] * size // 1.0
-        lo, hi = (centre - half)[:, None], (centre + half)[:, None]
-        grid = _constant(backend, ("grid", size), lambda size=size: _grid(size))
-        # no clipping needed: the grid is inside [0, size) whatever lo and hi are
-        extent = backend.cast((grid >= lo) & (grid < hi), lam.dtype)
+        extent = _box_extent(backend, ratio, centres[axis], size, lam.dtype)
         extents.append(extent)
         share = backend.numpy.mean(extent, axis=-1)  # the box's share of this axis
         volume = share if volume is None else volume * share
     return extents, 1.0 - volume
+
+
+def _box_extent(backend: Any, ratio: Any, centres: Any, size: int, dtype: Any) -> Any:
+    """(..., N, size) float 0/1: 1 on the box's extent along an axis of ``size`` cells, for
+    box side ratios ``ratio`` (N,) and centres ``centres`` (..., N) in [0, 1)."""
+    half = (ratio * size // 1.0) // 2.0  # half the box side, in cells
+    centre = centres * size // 1.0
+    lo, hi = (centre - half)[..., None], (centre + half)[..., None]
+    grid = _constant(backend, ("grid", size), lambda: _grid(size))
+    # no clipping needed: the grid is inside [0, size) whatever lo and hi are
+    return backend.cast((grid >= lo) & (grid < hi), dtype)
 
 
 def _grid(size: int) -> np.ndarray:
