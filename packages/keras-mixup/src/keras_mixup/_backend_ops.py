@@ -44,13 +44,22 @@ def _module(backend: str) -> Any:
     return _MODULES[backend]
 
 
-class _TorchNumpy:
-    """The few ``keras.src.backend.torch.numpy`` functions the train step uses, called with the
-    arguments the mixing code passes (tensors of the right dtypes, Python scalars), as plain
-    ``torch`` calls. Anything else is Keras' own (``__getattr__``)."""
+class _NumpyOverrides:
+    """A backend's ``numpy`` namespace with a few functions of its own; any other name is
+    Keras' (``keras.src.backend.<backend>.numpy``)."""
+
+    backend = ""
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(_module("torch").numpy, name)
+        return getattr(_module(self.backend).numpy, name)
+
+
+class _TorchNumpy(_NumpyOverrides):
+    """The few ``keras.src.backend.torch.numpy`` functions the train step uses, called with the
+    arguments the mixing code passes (tensors of the right dtypes, Python scalars), as plain
+    ``torch`` calls."""
+
+    backend = "torch"
 
     @staticmethod
     def arange(size: Any, dtype: str) -> Any:
@@ -104,14 +113,13 @@ class _TorchNumpy:
         return _module("torch").numpy.concatenate(xs, axis=axis)
 
 
-class _TensorFlowNumpy:
+class _TensorFlowNumpy(_NumpyOverrides):
     """``argsort`` of int32 values as ``top_k`` of their bitwise complement (``~x == -x - 1``
     is what ``tf.argsort`` sorts, descending, for an ascending sort of integers): the same
-    permutation, ties included, with two ops fewer in every train step. Anything else is
-    Keras' own."""
+    permutation, ties included, without ``tf.argsort``'s negation and subtraction (one op
+    fewer per train step once Grappler has folded the rest)."""
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(_module("tensorflow").numpy, name)
+    backend = "tensorflow"
 
     @staticmethod
     def argsort(x: Any) -> Any:
