@@ -49,6 +49,30 @@ def test_sparse_loss_interpolation_equals_mixed_one_hot_training(reduction):
         np.testing.assert_allclose(a, b, atol=1e-5)
 
 
+@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum"])
+def test_weighted_sparse_loss_is_the_interpolation_of_weighted_losses(reduction):
+    # lam * w_i * L(y_i) + (1 - lam) * w_j * L(y_j): each label keeps its own sample's weight
+    x, y = X[:7], Y[:7]
+    w = np.array([0.0, 1.0, 2.0, 0.5, 3.0, 0.0, 1.5], "float32")
+    model = MixupModel(mlp(), Mixup(alpha=0.5, mode="elem", seed=4))
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(reduction=reduction))
+    inner = mlp()  # the same initial weights, for the expected value
+    key = keras.ops.convert_to_tensor(np.asarray(model.mixer.generator.state), "int32")
+    got = model.train_on_batch(x, y, sample_weight=w, return_dict=True)["loss"]
+
+    params = {k: np.asarray(v) for k, v in model.mixer.draw(x, seed=key).items()}
+    lam, index = params["lam_y"], params["index"]
+    mixed = lam[:, None] * x + (1.0 - lam[:, None]) * x[index]
+    probs = np.asarray(inner.predict(mixed, verbose=0), "float64")
+    rows = np.arange(7)
+    own, partner = -np.log(probs[rows, y]), -np.log(probs[rows, y[index]])
+    per_sample = lam * w * own + (1.0 - lam) * w[index] * partner
+    expected = per_sample.sum() / (7 if reduction == "sum_over_batch_size" else 1)
+    # a draw that tests something: partly mixed samples whose partner has another weight
+    assert np.any((lam > 0.05) & (lam < 0.95) & (w != w[index]) & (y != y[index]))
+    assert float(got) == pytest.approx(expected, rel=1e-5)
+
+
 def test_num_classes_one_hot_encodes_integer_labels_in_fit_and_evaluate():
     encoded = MixupModel(mlp(), Mixup(alpha=0.5, mode="elem", seed=1, num_classes=3))
     encoded.compile("sgd", "categorical_crossentropy")
