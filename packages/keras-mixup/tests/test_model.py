@@ -73,6 +73,45 @@ def test_weighted_sparse_loss_is_the_interpolation_of_weighted_losses(reduction)
     assert float(got) == pytest.approx(expected, rel=1e-5)
 
 
+@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum"])
+def test_sparse_loss_per_time_step_skips_masked_steps(reduction):
+    # sequence tagging: (N, T) integer labels, a Masking layer, per-step weights (as Keras
+    # wants them for per-step losses)
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(6, 5, 3)).astype("float32")
+    x[:, 3:] = 0.0  # padded steps, masked in every mixed sequence too
+    y = rng.integers(0, 4, size=(6, 5)).astype("int32")
+    w = rng.uniform(0.0, 2.0, size=(6, 5)).astype("float32")
+    w[3] = 0.0
+
+    def tagger():
+        keras.utils.set_random_seed(0)
+        return keras.Sequential(
+            [
+                keras.Input((5, 3)),
+                keras.layers.Masking(0.0),
+                keras.layers.Dense(4, activation="softmax"),
+            ]
+        )
+
+    model = MixupModel(tagger(), Mixup(alpha=0.5, mode="elem", seed=9))
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(reduction=reduction))
+    key = keras.ops.convert_to_tensor(np.asarray(model.mixer.generator.state), "int32")
+    got = model.train_on_batch(x, y, sample_weight=w, return_dict=True)["loss"]
+
+    params = {k: np.asarray(v) for k, v in model.mixer.draw(x, seed=key).items()}
+    lam, index = params["lam_y"][:, None], params["index"]
+    mixed = lam[..., None] * x + (1.0 - lam[..., None]) * x[index]
+    probs = np.asarray(tagger().predict(mixed, verbose=0), "float64")
+    n, t = np.meshgrid(np.arange(6), np.arange(5), indexing="ij")
+    own, partner = -np.log(probs[n, t, y]), -np.log(probs[n, t, y[index]])
+    values = lam * w * own + (1.0 - lam) * w[index] * partner
+    valid = np.any(mixed != 0.0, axis=-1)
+    assert valid.sum() == 6 * 3  # the padded steps, and only they, are masked
+    expected = values[valid].sum() / (valid.sum() if reduction == "sum_over_batch_size" else 1)
+    assert float(got) == pytest.approx(expected, rel=1e-5)
+
+
 def test_num_classes_one_hot_encodes_integer_labels_in_fit_and_evaluate():
     encoded = MixupModel(mlp(), Mixup(alpha=0.5, mode="elem", seed=1, num_classes=3))
     encoded.compile("sgd", "categorical_crossentropy")

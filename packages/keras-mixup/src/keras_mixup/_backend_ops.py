@@ -221,13 +221,62 @@ def invert_permutation(backend: Any, order: Any) -> Any:
     return backend.cast(backend.numpy.argsort(order), "int32")
 
 
+def expand_to_rank(backend: Any, x: Any, rank: int) -> Any:
+    """``x`` with trailing axes of size 1 up to ``rank`` (per-sample weights against per-step
+    losses); unchanged when it has that rank or more."""
+    missing = rank - len(x.shape)
+    if missing <= 0:
+        return x
+    return backend.numpy.reshape(x, list(backend.shape(x)) + [1] * missing)
+
+
+def weights_per_value(backend: Any, weights: Any, y_pred: Any) -> Any:
+    """Per-sample (N,) or per-step weights in the shape of a loss' values (``y_pred``'s without
+    its last axis): Keras multiplies a mask into them in place, which PyTorch only does when
+    they already have the mask's shape (and are not a broadcast view)."""
+    rank = max(1, len(y_pred.shape) - 1)
+    weights = expand_to_rank(backend, weights, rank)
+    if rank == 1:
+        return weights
+    # a copy: PyTorch's broadcast is a view, which it will not write into in place
+    return backend.numpy.copy(
+        backend.numpy.broadcast_to(weights, tuple(backend.shape(y_pred))[:-1])
+    )
+
+
+def _keras_mask(x: Any) -> Any:
+    try:  # Keras keeps masks in a side table where a tensor takes no attributes (JAX)
+        from keras.src.backend import get_keras_mask
+    except ImportError:  # pragma: no cover - older Keras: an attribute
+        return getattr(x, "_keras_mask", None)
+    return get_keras_mask(x)
+
+
+def _set_keras_mask(x: Any, mask: Any) -> None:
+    try:
+        from keras.src.backend import set_keras_mask
+    except ImportError:  # pragma: no cover - older Keras: an attribute
+        x._keras_mask = mask
+        return
+    set_keras_mask(x, mask)
+
+
 def stack_twice(y_pred: Any, stack: Callable[[Any, Any], Any]) -> Any:
-    """``stack(y_pred, y_pred)``, as a softmax/sigmoid output again where ``y_pred`` was one.
+    """``stack(y_pred, y_pred)``, with ``y_pred``'s Keras mask stacked twice too (a loss skips
+    masked steps), and as a softmax/sigmoid output again where ``y_pred`` was one.
 
     On TensorFlow, Keras' cross-entropies use a ``Softmax`` op's input, or the logits a sigmoid
     output carries as ``_keras_logits``, instead of the probabilities (exact, and fewer ops than
     clipping and taking logs). A concatenation hides both, so they are rebuilt here.
     """
+    stacked = _stack_outputs(y_pred, stack)
+    mask = _keras_mask(y_pred)
+    if mask is not None:
+        _set_keras_mask(stacked, stack(mask, mask))
+    return stacked
+
+
+def _stack_outputs(y_pred: Any, stack: Callable[[Any, Any], Any]) -> Any:
     logits = getattr(y_pred, "_keras_logits", None)
     if logits is not None:  # Keras' TF sigmoid
         stacked = stack(y_pred, y_pred)

@@ -188,15 +188,24 @@ class MixupModel(keras.Model):
             )
         backend = self.mixer.backend
         y = backend.convert_to_tensor(y)  # PyTorch's train_on_batch passes numpy labels
+        # the loss has one value per sample, or per time step with (N, T, classes) outputs:
+        # per-sample weights get trailing axes to broadcast over the steps
+        rank = max(1, len(y_pred.shape) - 1)
         if sample_weight is not None:
-            sample_weight = backend.cast(sample_weight, "float32")
+            sample_weight = _backend_ops.expand_to_rank(
+                backend, backend.cast(sample_weight, "float32"), rank
+            )
         scale = _stacked_batch_scale(self.loss)
         if scale is None:  # a reduction one stacked evaluation cannot reproduce: evaluate twice
-            lam, index = params["lam_y"], params["index"]
+            lam = _backend_ops.expand_to_rank(backend, params["lam_y"], rank)
+            index = params["index"]
             weight_a, weight_b = lam, 1.0 - lam
             if sample_weight is not None:
                 weight_a = weight_a * sample_weight
                 weight_b = weight_b * _backend_ops.take_rows(backend, sample_weight, index)
+            weight_a, weight_b = (
+                _backend_ops.weights_per_value(backend, w, y_pred) for w in (weight_a, weight_b)
+            )
             loss = super().compute_loss(x, y, y_pred, weight_a, training=True)
             y_b = _backend_ops.take_rows(backend, y, index)
             return loss + self._compile_loss(y_b, y_pred, weight_b)
@@ -206,6 +215,7 @@ class MixupModel(keras.Model):
         # with half the loss ops in every train step (what mixing costs on a small model is
         # mostly op count).
         pairs, shares = _sampling.loss_pairs(backend, params)
+        shares = _backend_ops.expand_to_rank(backend, shares, rank)
         if sample_weight is not None:
             shares = shares * _backend_ops.take_rows(backend, sample_weight, pairs)
 
@@ -214,7 +224,8 @@ class MixupModel(keras.Model):
 
         y_pair = _backend_ops.take_rows(backend, y, pairs)
         y_pred_twice = _backend_ops.stack_twice(y_pred, stack)
-        return super().compute_loss(x, y_pair, y_pred_twice, scale * shares, training=True)
+        shares = _backend_ops.weights_per_value(backend, scale * shares, y_pred_twice)
+        return super().compute_loss(x, y_pair, y_pred_twice, shares, training=True)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
