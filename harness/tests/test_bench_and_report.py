@@ -68,6 +68,33 @@ def test_matrix_aggregates_cases_fail_over_pass_over_skip() -> None:
     assert "| p | pass | FAIL | skip |" in text and "no GPU" in text
 
 
+def test_merge_replaces_only_the_plugins_and_backends_run() -> None:
+    def row(plugin: str, outcome: str) -> dict[str, str]:
+        reason = "" if outcome == "passed" else f"{plugin} {outcome}"
+        return {"plugin": plugin, "case": "c", "check": "jit", "outcome": outcome, "reason": reason}
+
+    previous = report.matrix(
+        {
+            "tensorflow": [row("a", "failed"), row("b", "skipped")],
+            "jax": [row("a", "failed"), row("b", "passed")],
+        }
+    )
+    rerun = report.matrix({"jax": [row("a", "passed")]})  # check --plugin a --backend jax
+    merged = report.merge(previous, rerun, {"a"})
+    assert merged["backends"] == ["tensorflow", "jax"]
+    assert merged["cells"] == {
+        "a": {"jit": {"tensorflow": "failed", "jax": "passed"}},
+        "b": {"jit": {"tensorflow": "skipped", "jax": "passed"}},
+    }
+    assert [(n["backend"], n["plugin"]) for n in merged["notes"]] == [
+        ("tensorflow", "a"),
+        ("tensorflow", "b"),
+    ]
+    # a plugin named on the command line that left no rows loses its stale cells there
+    gone = report.merge(previous, report.matrix({"jax": []}), {"b"})
+    assert gone["cells"]["b"] == {"jit": {"tensorflow": "skipped"}}
+
+
 def test_case_skip_per_backend() -> None:
     from keras_plugin_harness import ConformanceCase
 

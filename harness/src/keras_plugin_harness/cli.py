@@ -104,9 +104,14 @@ def cmd_check(args: argparse.Namespace, plugins: Plugins) -> int:
                 continue
             results[backend] = json.loads(path.read_text())["results"]
     table = report.matrix(results)
-    command = "keras-plugins check " + " ".join(sys.argv[2:])
-    report.save(table, Path(args.json), Path(args.markdown), command.strip())
     print(report.text_table(table))
+    command = "keras-plugins check"
+    json_path = Path(args.json)
+    if (args.plugin or set(args.backend) != set(BACKENDS)) and json_path.exists():
+        # a partial run updates its cells; the page keeps everything else
+        previous = json.loads(json_path.read_text())
+        table = report.merge(previous, table, {args.plugin} if args.plugin else set())
+    report.save(table, json_path, Path(args.markdown), command)
     print(f"\nwritten: {args.markdown}, {args.json}")
     failed = any(n["outcome"] == "failed" for n in table["notes"])
     return 1 if failed or worst not in (0, 5) or not table["cells"] else 0

@@ -43,7 +43,44 @@ def matrix(results: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
                         **{k: row[k] for k in ("plugin", "case", "check", "outcome", "reason")},
                     }
                 )
-    return {"backends": list(results), "cells": cells, "notes": notes}
+    return {"backends": list(results), "cells": cells, "notes": _sorted_notes(notes, results)}
+
+
+def merge(previous: dict[str, Any], table: dict[str, Any], plugins: set[str]) -> dict[str, Any]:
+    """``table`` (a run of some plugins on some backends) over the ``previous`` matrix: cells and
+    notes of ``plugins`` on the backends run are replaced, every other cell and note is kept.
+    So ``keras-plugins check --plugin NAME`` updates one row of ``docs/compat.*`` instead of
+    leaving a matrix of one plugin."""
+    ran = set(table["backends"])
+    plugins = plugins | set(table["cells"])
+    order = [*previous.get("backends", []), *table["backends"]]
+    cells: dict[str, dict[str, dict[str, str]]] = {}
+    for plugin, plugin_cells in previous.get("cells", {}).items():
+        for check, by_backend in plugin_cells.items():
+            kept = {b: o for b, o in by_backend.items() if plugin not in plugins or b not in ran}
+            if kept:
+                cells.setdefault(plugin, {}).setdefault(check, {}).update(kept)
+    for plugin, plugin_cells in table["cells"].items():
+        for check, by_backend in plugin_cells.items():
+            cells.setdefault(plugin, {}).setdefault(check, {}).update(by_backend)
+            cells[plugin][check] = {
+                b: cells[plugin][check][b] for b in order if b in cells[plugin][check]
+            }
+    notes = [
+        note
+        for note in previous.get("notes", [])
+        if note["plugin"] not in plugins or note["backend"] not in ran
+    ]
+    notes += table["notes"]
+    backends = list(dict.fromkeys(order))
+    return {"backends": backends, "cells": cells, "notes": _sorted_notes(notes, backends)}
+
+
+def _sorted_notes(notes: list[dict[str, str]], backends: Any) -> list[dict[str, str]]:
+    """By backend, then plugin; a stable sort keeps each plugin's cases in the order they ran,
+    so a full run and a merged partial one list the same notes in the same order."""
+    order = list(backends)
+    return sorted(notes, key=lambda note: (order.index(note["backend"]), note["plugin"]))
 
 
 def columns(table: dict[str, Any]) -> list[str]:
