@@ -9,6 +9,7 @@ SamplePairing / manifold mixup, and a reliability diagram for the digits CNN wri
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -263,6 +264,89 @@ def cutmix_step() -> Callable[[], object]:
     return _step(lambda: Mixup(alpha=0.4, cutmix_alpha=1.0, mode="pair", seed=0))()
 
 
+def _breakdown_variants() -> dict[str, Any]:
+    """MixupModel variants that stop after each part of a mixing train step (bench only)."""
+    import keras
+
+    from keras_mixup import MixupModel, _context
+
+    class MixedInputsOnly(MixupModel):
+        """Draws and mixed inputs; the loss of the unmixed labels."""
+
+        def compute_loss(
+            self,
+            x: Any = None,
+            y: Any = None,
+            y_pred: Any = None,
+            sample_weight: Any = None,
+            training: bool = True,
+        ) -> Any:
+            _context.pop_pending(self)
+            return keras.Model.compute_loss(self, x, y, y_pred, sample_weight, training=training)
+
+    class WrapperOnly(MixedInputsOnly):
+        """The wrapper model alone: no draws, no mixing, the plain loss."""
+
+        def call(self, inputs: Any, training: bool | None = None) -> Any:
+            return self.wrapped(inputs, training=training)
+
+    return {
+        "+ wrapper model": WrapperOnly,
+        "+ draws, mixed inputs": MixedInputsOnly,
+        "+ interpolated loss (all of it)": MixupModel,
+    }
+
+
+def step_breakdown(rounds: int = 300, instances: int = 2) -> list[dict[str, Any]]:
+    """Where a mixing train step's time goes: each variant's median step time over the plain
+    model's, the variants and the plain model stepping in turn (one step each per round, order
+    rotated), ``instances`` models of each pooled (a model instance alone can be 1% off)."""
+    import keras
+
+    from keras_mixup import Mixup
+
+    x_train, _, y_train, _ = _digits()
+    x, y = x_train[:256], y_train[:256]
+    mixers = {
+        "mixup": lambda: Mixup(alpha=0.4, seed=0),
+        "mixup-or-CutMix per pair": lambda: Mixup(alpha=0.4, cutmix_alpha=1.0, mode="pair", seed=0),
+    }
+    rows = []
+    for mixer_name, mixer in mixers.items():
+        kinds: dict[str, Callable[[], Any]] = {"plain": _cnn}
+        for name, variant in _breakdown_variants().items():
+            kinds[name] = lambda variant=variant, mixer=mixer: variant(_cnn(), mixer())
+        models = []
+        for kind, make in kinds.items():
+            for _ in range(instances):
+                keras.utils.set_random_seed(0)
+                model = make()
+                model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
+                for _ in range(5):
+                    model.train_on_batch(x, y)
+                models.append((kind, model))
+        times: dict[str, list[float]] = {kind: [] for kind in kinds}
+        for r in range(rounds):
+            shift = r % len(models)
+            for kind, model in models[shift:] + models[:shift]:
+                start = time.perf_counter()
+                model.train_on_batch(x, y)
+                times[kind].append(time.perf_counter() - start)
+        plain = float(np.median(times["plain"]))
+        for kind in list(kinds)[1:]:
+            rows.append(
+                {
+                    "mixer": mixer_name,
+                    "step": kind,
+                    "ratio to plain": f"{np.median(times[kind]) / plain:.3f}",
+                }
+            )
+        rows.append(
+            {"mixer": mixer_name, "step": "plain step (ms)", "ratio to plain": f"{plain * 1e3:.2f}"}
+        )
+    return rows
+
+
 def cases() -> list[Any]:
     from keras_plugin_harness import BenchCase
 
@@ -285,6 +369,13 @@ def cases() -> list[Any]:
             max_ratio=1.05,
             steps=30,
             blocks=21,
+        ),
+        BenchCase(
+            "step-breakdown",
+            "where the step time of mixing goes (digits CNN, batch 256): each row adds one part "
+            "of the train step; median step time over the plain model's, all models stepping "
+            "in turn in one process, 2 instances of each pooled",
+            measure=step_breakdown,
         ),
         BenchCase(
             "quality-digits",
