@@ -17,6 +17,16 @@ from typing import Any
 
 from keras.src.utils.backend_utils import DynamicBackend
 
+try:  # Keras keeps masks in a side table where a tensor takes no attributes (JAX)
+    from keras.src.backend import get_keras_mask, set_keras_mask
+except ImportError:  # pragma: no cover - older Keras keeps them as an attribute
+
+    def get_keras_mask(x: Any) -> Any:
+        return getattr(x, "_keras_mask", None)
+
+    def set_keras_mask(x: Any, mask: Any) -> None:
+        x._keras_mask = mask
+
 
 class StepBackend(DynamicBackend):
     """Keras' ``DynamicBackend`` (``set_backend("tensorflow")`` inside ``tf.data``), whose ops
@@ -244,23 +254,6 @@ def weights_per_value(backend: Any, weights: Any, y_pred: Any) -> Any:
     )
 
 
-def _keras_mask(x: Any) -> Any:
-    try:  # Keras keeps masks in a side table where a tensor takes no attributes (JAX)
-        from keras.src.backend import get_keras_mask
-    except ImportError:  # pragma: no cover - older Keras: an attribute
-        return getattr(x, "_keras_mask", None)
-    return get_keras_mask(x)
-
-
-def _set_keras_mask(x: Any, mask: Any) -> None:
-    try:
-        from keras.src.backend import set_keras_mask
-    except ImportError:  # pragma: no cover - older Keras: an attribute
-        x._keras_mask = mask
-        return
-    set_keras_mask(x, mask)
-
-
 def stack_twice(y_pred: Any, stack: Callable[[Any, Any], Any]) -> Any:
     """``stack(y_pred, y_pred)``, with ``y_pred``'s Keras mask stacked twice too (a loss skips
     masked steps), and as a softmax/sigmoid output again where ``y_pred`` was one.
@@ -270,9 +263,9 @@ def stack_twice(y_pred: Any, stack: Callable[[Any, Any], Any]) -> Any:
     clipping and taking logs). A concatenation hides both, so they are rebuilt here.
     """
     stacked = _stack_outputs(y_pred, stack)
-    mask = _keras_mask(y_pred)
+    mask = get_keras_mask(y_pred)
     if mask is not None:
-        _set_keras_mask(stacked, stack(mask, mask))
+        set_keras_mask(stacked, stack(mask, mask))
     return stacked
 
 
