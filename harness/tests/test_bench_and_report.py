@@ -90,6 +90,9 @@ def test_merge_replaces_only_the_plugins_and_backends_run() -> None:
         ("tensorflow", "a"),
         ("tensorflow", "b"),
     ]
+    # the same notes in the same order whatever order the cases ran in
+    rows = [row("b", "failed"), row("a", "skipped"), {**row("a", "failed"), "case": "b"}]
+    assert report.matrix({"jax": rows})["notes"] == report.matrix({"jax": rows[::-1]})["notes"]
     # a plugin named on the command line that left no rows loses its stale cells there
     gone = report.merge(previous, report.matrix({"jax": []}), {"b"})
     assert gone["cells"]["b"] == {"jit": {"tensorflow": "skipped"}}

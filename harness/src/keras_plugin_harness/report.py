@@ -77,10 +77,12 @@ def merge(previous: dict[str, Any], table: dict[str, Any], plugins: set[str]) ->
 
 
 def _sorted_notes(notes: list[dict[str, str]], backends: Any) -> list[dict[str, str]]:
-    """By backend, then plugin; a stable sort keeps each plugin's cases in the order they ran,
-    so a full run and a merged partial one list the same notes in the same order."""
+    """By backend, plugin, case and check: the pages of a full run and of a merged partial one
+    list the same notes in the same order, whatever order the tests ran in."""
     order = list(backends)
-    return sorted(notes, key=lambda note: (order.index(note["backend"]), note["plugin"]))
+    return sorted(
+        notes, key=lambda n: (order.index(n["backend"]), n["plugin"], n["case"], n["check"])
+    )
 
 
 def columns(table: dict[str, Any]) -> list[str]:
