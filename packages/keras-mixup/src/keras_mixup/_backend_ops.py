@@ -240,11 +240,17 @@ def expand_to_rank(backend: Any, x: Any, rank: int) -> Any:
     return backend.numpy.reshape(x, list(backend.shape(x)) + [1] * missing)
 
 
+def loss_value_rank(y_pred: Any) -> int:
+    """The rank of a loss' values for ``y_pred``: one per sample, or per time step with
+    (N, T, classes) outputs (``y_pred``'s rank without its last axis)."""
+    return max(1, len(y_pred.shape) - 1)
+
+
 def weights_per_value(backend: Any, weights: Any, y_pred: Any) -> Any:
     """Per-sample (N,) or per-step weights in the shape of a loss' values (``y_pred``'s without
     its last axis): Keras multiplies a mask into them in place, which PyTorch only does when
     they already have the mask's shape (and are not a broadcast view)."""
-    rank = max(1, len(y_pred.shape) - 1)
+    rank = loss_value_rank(y_pred)
     weights = expand_to_rank(backend, weights, rank)
     if rank == 1:
         return weights

@@ -228,18 +228,42 @@ def tabular_quality() -> list[dict[str, Any]]:
     )
 
 
+def _step_mixers() -> dict[str, Callable[[], Any]]:
+    """The two mixing configurations whose step time is measured (budget and breakdown)."""
+    from keras_mixup import Mixup
+
+    return {
+        "mixup": lambda: Mixup(alpha=0.4, seed=0),
+        "mixup-or-CutMix per pair": lambda: Mixup(alpha=0.4, cutmix_alpha=1.0, mode="pair", seed=0),
+    }
+
+
+def _step_batch() -> tuple[np.ndarray, np.ndarray]:
+    x_train, _, y_train, _ = _digits()
+    return x_train[:256], y_train[:256]
+
+
+def _step_model(make: Callable[[], Any], batch: tuple[Any, Any], warmup: int = 1) -> Any:
+    """``make()`` seeded and compiled as every step-time measure does it, after ``warmup``
+    train steps on ``batch`` (tracing and first-call costs stay out of the timings)."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = make()
+    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
+    for _ in range(warmup):
+        model.train_on_batch(*batch)
+    return model
+
+
 def _step(mixer: Any) -> Callable[[], Callable[[], object]]:
     def setup() -> Callable[[], object]:
-        import keras
-
         from keras_mixup import MixupModel
 
-        keras.utils.set_random_seed(0)
-        x_train, _, y_train, _ = _digits()
-        x, y = x_train[:256], y_train[:256]
-        model = _cnn() if mixer is None else MixupModel(_cnn(), mixer())
-        model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
-        model.train_on_batch(x, y)
+        x, y = _step_batch()
+        model = _step_model(
+            lambda: _cnn() if mixer is None else MixupModel(_cnn(), mixer()), (x, y)
+        )
         return lambda: model.train_on_batch(x, y)
 
     return setup
@@ -252,16 +276,12 @@ def plain_step() -> Callable[[], object]:
 
 def mixup_step() -> Callable[[], object]:
     """The same step, mixup mixing in the graph."""
-    from keras_mixup import Mixup
-
-    return _step(lambda: Mixup(alpha=0.4, seed=0))()
+    return _step(_step_mixers()["mixup"])()
 
 
 def cutmix_step() -> Callable[[], object]:
     """The same step, mixup or CutMix (switch_prob 0.5) per pair in the graph."""
-    from keras_mixup import Mixup
-
-    return _step(lambda: Mixup(alpha=0.4, cutmix_alpha=1.0, mode="pair", seed=0))()
+    return _step(_step_mixers()["mixup-or-CutMix per pair"])()
 
 
 def _breakdown_variants() -> dict[str, Any]:
@@ -273,16 +293,10 @@ def _breakdown_variants() -> dict[str, Any]:
     class MixedInputsOnly(MixupModel):
         """Draws and mixed inputs; the loss of the unmixed labels."""
 
-        def compute_loss(
-            self,
-            x: Any = None,
-            y: Any = None,
-            y_pred: Any = None,
-            sample_weight: Any = None,
-            training: bool = True,
-        ) -> Any:
+        # *args: whatever Keras passes, forwarded as is (Keras' own defaults apply)
+        def compute_loss(self, *args: Any, **kwargs: Any) -> Any:
             _context.pop_pending(self)
-            return keras.Model.compute_loss(self, x, y, y_pred, sample_weight, training=training)
+            return keras.Model.compute_loss(self, *args, **kwargs)
 
     class WrapperOnly(MixedInputsOnly):
         """The wrapper model alone: no draws, no mixing, the plain loss."""
@@ -301,36 +315,23 @@ def step_breakdown(rounds: int = 300, instances: int = 2) -> list[dict[str, Any]
     """Where a mixing train step's time goes: each variant's median step time over the plain
     model's, the variants and the plain model stepping in turn (one step each per round, order
     rotated), ``instances`` models of each pooled (a model instance alone can be 1% off)."""
-    import keras
-
-    from keras_mixup import Mixup
-
-    x_train, _, y_train, _ = _digits()
-    x, y = x_train[:256], y_train[:256]
-    mixers = {
-        "mixup": lambda: Mixup(alpha=0.4, seed=0),
-        "mixup-or-CutMix per pair": lambda: Mixup(alpha=0.4, cutmix_alpha=1.0, mode="pair", seed=0),
-    }
+    batch = _step_batch()
     rows = []
-    for mixer_name, mixer in mixers.items():
+    for mixer_name, mixer in _step_mixers().items():
         kinds: dict[str, Callable[[], Any]] = {"plain": _cnn}
         for name, variant in _breakdown_variants().items():
             kinds[name] = lambda variant=variant, mixer=mixer: variant(_cnn(), mixer())
-        models = []
-        for kind, make in kinds.items():
-            for _ in range(instances):
-                keras.utils.set_random_seed(0)
-                model = make()
-                model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
-                for _ in range(5):
-                    model.train_on_batch(x, y)
-                models.append((kind, model))
+        models = [
+            (kind, _step_model(make, batch, warmup=5))
+            for kind, make in kinds.items()
+            for _ in range(instances)
+        ]
         times: dict[str, list[float]] = {kind: [] for kind in kinds}
         for r in range(rounds):
             shift = r % len(models)
             for kind, model in models[shift:] + models[:shift]:
                 start = time.perf_counter()
-                model.train_on_batch(x, y)
+                model.train_on_batch(*batch)
                 times[kind].append(time.perf_counter() - start)
         plain = float(np.median(times["plain"]))
         for kind in list(kinds)[1:]:

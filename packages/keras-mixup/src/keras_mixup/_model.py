@@ -188,9 +188,8 @@ class MixupModel(keras.Model):
             )
         backend = self.mixer.backend
         y = backend.convert_to_tensor(y)  # PyTorch's train_on_batch passes numpy labels
-        # the loss has one value per sample, or per time step with (N, T, classes) outputs:
-        # per-sample weights get trailing axes to broadcast over the steps
-        rank = max(1, len(y_pred.shape) - 1)
+        # per-sample weights get trailing axes to broadcast over per-step loss values
+        rank = _backend_ops.loss_value_rank(y_pred)
         if sample_weight is not None:
             sample_weight = _backend_ops.expand_to_rank(
                 backend, backend.cast(sample_weight, "float32"), rank
