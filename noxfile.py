@@ -17,6 +17,8 @@ nox.options.sessions = ["tests"]
 
 ROOT = Path(__file__).parent
 PACKAGES = sorted(f"packages/{p.parent.name}" for p in (ROOT / "packages").glob("*/pyproject.toml"))
+# benchmark code stays out of the wheels: packages/<dist>/benchmarks/<package>_bench.py
+BENCHMARKS = [f"{p}/benchmarks" for p in PACKAGES if (ROOT / p / "benchmarks").is_dir()]
 BACKENDS = ("tensorflow", "jax", "torch")
 # CPU builds only: plain `torch` would pull several GB of CUDA wheels.
 BACKEND_REQUIREMENTS = ["tensorflow-cpu==2.21.0", "jax[cpu]==0.10.2", "torch==2.13.0+cpu"]
@@ -28,9 +30,6 @@ DOCS_REQUIREMENTS = [
     "mkdocstrings[python]==1.0.8",
     "mkdocstrings-python==2.0.11",
     "ruff>=0.6",  # mkdocstrings formats signatures with it
-    # the API pages import each package's (cheap, Keras-free) __init__ for its lazy __all__,
-    # and those import keras_plugin_harness.lazy_exports
-    "pluggy>=1.5",
 ]
 REQUIRED_METADATA = (
     "License-Expression",
@@ -40,6 +39,7 @@ REQUIRED_METADATA = (
     "Project-URL",
 )
 PARALLEL = ["-n", "2", "--dist", "loadfile"]
+PARALLEL_GROUPS = ["-n", "2", "--dist", "loadgroup"]  # a conformance case's checks share a worker
 QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
 
 
@@ -56,6 +56,23 @@ def backends(session: nox.Session) -> list[str]:
     if unknown:
         session.error(f"unknown backend(s) {sorted(unknown)}; choose from {BACKENDS}")
     return chosen
+
+
+def run_conformance(session: nox.Session, backends: list[str], out: str, *pytest_args: str) -> None:
+    """The conformance suite through its one spelling, `keras-plugins check`: a fresh
+    interpreter per backend, the matrix printed and written into `out`."""
+    session.run(
+        "keras-plugins",
+        "check",
+        "--backend",
+        ",".join(backends),
+        "--out",
+        out,
+        "--",
+        *PARALLEL_GROUPS,
+        *pytest_args,
+        env=QUIET_ENV,
+    )
 
 
 @nox.session(python="3.11")
@@ -78,41 +95,14 @@ def tests(session: nox.Session) -> None:
         "no:cacheprovider",
         env={**QUIET_ENV, "KERAS_BACKEND": "tensorflow"},
     )
+    shutil.rmtree(".conformance", ignore_errors=True)  # the matrix of this run only
     for backend in backends(session):
         env = {**QUIET_ENV, "KERAS_BACKEND": backend}
         session.log(f"==== unit tests on {backend} ====")
         # two workers: the 2-core CI machine is mostly idle while one interpreter dispatches ops
         session.run("python", "-m", "pytest", *test_dirs, *PARALLEL, "--timeout=900", env=env)
         session.log(f"==== conformance on {backend} ====")
-        session.run(
-            "python",
-            "-m",
-            "pytest",
-            "--pyargs",
-            "keras_plugin_harness.conformance",
-            "-p",
-            "no:cacheprovider",
-            "--timeout=1800",
-            "-n",
-            "2",
-            "--dist",
-            "loadgroup",
-            f"--conformance-json=.conformance/{backend}.json",
-            env=env,
-        )
-    session.log("==== conformance matrix ====")
-    session.run(
-        "keras-plugins",
-        "check",
-        "--reports",
-        ".conformance",
-        "--backend",
-        ",".join(backends(session)),
-        "--json",
-        ".conformance/compat.json",
-        "--markdown",
-        ".conformance/compat.md",
-    )
+        run_conformance(session, [backend], ".conformance", "--timeout=1800")
 
 
 @nox.session(python="3.11")
@@ -120,25 +110,14 @@ def conformance(session: nox.Session) -> None:
     """The main job: every installed plugin x every check x every backend -> docs/compat.md."""
     install_everything(session)
     session.run("keras-plugins", "list")
-    session.run(
-        "keras-plugins",
-        "check",
-        "--backend",
-        ",".join(backends(session)),
-        "--",
-        "-n",
-        "2",
-        "--dist",
-        "loadgroup",
-        env=QUIET_ENV,
-    )
+    run_conformance(session, backends(session), "docs")
 
 
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
     """Every BenchCase side by side; ratios and tables into docs/benchmarks.md."""
     install_everything(session)
-    args = ["--backend", ",".join(backends(session))]
+    args = ["--backend", ",".join(backends(session)), "--benchmarks", *BENCHMARKS]
     plugin = os.environ.get("BENCH_PLUGIN")
     session.run(
         "keras-plugins", "bench", *args, *(["--plugin", plugin] if plugin else []), env=QUIET_ENV
@@ -215,8 +194,11 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def typecheck(session: nox.Session) -> None:
-    session.install("mypy>=1.11", "-e", "harness")
-    session.run("mypy", "harness/src")
+    """mypy over the harness and every plugin's src/ (Keras itself is not installed: its
+    names type as Any, which keeps the run short and the errors ours)."""
+    session.install("mypy>=1.11", "numpy>=1.26", "pluggy>=1.5", "pytest>=8")
+    session.install("--no-deps", *[arg for p in ["harness", *PACKAGES] for arg in ("-e", p)])
+    session.run("mypy", "harness/src", *[f"{p}/src" for p in PACKAGES])
 
 
 @nox.session(python="3.11")
@@ -234,7 +216,10 @@ def docs(session: nox.Session) -> None:
 def build(session: nox.Session) -> None:
     """Wheels and sdists of every package into a fresh dist/; `twine check --strict`, then
     every wheel must declare a license expression and ship its license file, have classifiers
-    (no legacy license classifier), Requires-Python and project URLs."""
+    (no legacy license classifier), Requires-Python and project URLs. Then each plugin wheel
+    alone in a fresh venv with one backend: every module it ships imports with only its declared
+    dependencies, its README's first example runs as written, and with the harness beside it
+    discovery lists it without importing Keras (tools/check_wheel.py)."""
     session.install("build>=1.2", "twine>=6.1")  # twine 6.1: metadata 2.4 (License-Expression)
     shutil.rmtree("dist", ignore_errors=True)
     for package in ["harness", *PACKAGES]:
@@ -254,3 +239,31 @@ def build(session: nox.Session) -> None:
     if problems:
         session.error("wheel metadata:\n" + "\n".join(problems))
     session.log(f"metadata complete in {len(list(Path('dist').glob('*.whl')))} wheels")
+    for package in PACKAGES:
+        check_wheel_alone(session, package)
+
+
+def check_wheel_alone(session: nox.Session, package: str) -> None:
+    """`package`'s wheel in a fresh venv with JAX (the lightest backend) and its plugin
+    dependencies from dist/, then the harness wheel beside it."""
+    distribution = Path(package).name
+    (wheel,) = Path("dist").glob(f"{distribution.replace('-', '_')}-*.whl")
+    venv = Path(session.create_tmp()) / f"alone-{distribution}"
+    session.run("python", "-m", "venv", "--clear", str(venv))
+    python = str(venv / "bin" / "python")
+    pins = [BACKEND_REQUIREMENTS[1], RUNTIME[0]]  # the versions the tests use
+    requirement = f"{distribution}[jax] @ {wheel.resolve().as_uri()}"
+    install = [python, "-m", "pip", "install", "-q", "--find-links", "dist"]
+    session.run(*install, requirement, *pins, external=True)
+    env = {**QUIET_ENV, "KERAS_BACKEND": "jax"}
+    check = [python, "tools/check_wheel.py"]
+    session.run(*check, "modules", str(wheel), f"{package}/README.md", env=env, external=True)
+    (harness,) = Path("dist").glob("keras_plugin_harness-*.whl")
+    session.run(*install, str(harness), external=True)
+    session.run(
+        *check,
+        "discovery",
+        str(wheel),
+        env={**env, "PATH": f"{venv}/bin:{os.environ['PATH']}"},
+        external=True,
+    )

@@ -17,7 +17,7 @@ def test_hook_bench_cases(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.syspath_prepend(str(FIXTURES))
     from kph_fixtures import good
 
-    cases = good.bench_cases()
+    cases = good.bench_cases(images=None)
     backend = keras.backend.backend()
     timing = bench.run_case("fixture-good", cases[0], backend)
     assert "error" not in timing, timing.get("traceback")
@@ -27,6 +27,43 @@ def test_hook_bench_cases(monkeypatch: pytest.MonkeyPatch) -> None:
     text = bench.markdown([timing, measured], "keras-plugins bench")
     assert "| fixture-good | scale-step |" in text and "final loss" in text
     assert sys.modules.get("kph_fixtures.good") is good
+
+
+BENCH_MODULE = """
+from keras_plugin_harness import BenchCase
+
+PLUGIN = "keras-demo"
+
+def bench_cases(images):
+    def measure():
+        (images / "keras-demo-figure.png").write_bytes(b"png")
+        return [{"images": images.name}]
+    return [BenchCase("quality", "writes a figure where the runner says", measure=measure)]
+"""
+
+
+def test_benchmark_modules_outside_wheels_write_where_the_runner_says(tmp_path: Path) -> None:
+    folder = tmp_path / "benchmarks"
+    folder.mkdir()
+    (folder / "kph_demo_bench.py").write_text(BENCH_MODULE)
+    (folder / "helpers.py").write_text("raise RuntimeError('not a *_bench.py module')")
+    images = tmp_path / "out" / "images"
+    images.mkdir(parents=True)
+    try:
+        found = bench.collect(images, [folder], plugin="keras-demo")
+        assert [(plugin, case.name) for plugin, case in found] == [("keras-demo", "quality")]
+        assert bench.run_case("keras-demo", found[0][1], "jax")["rows"] == [{"images": "images"}]
+        assert (images / "keras-demo-figure.png").read_bytes() == b"png"
+        assert bench.collect(images, [folder], plugin="keras-other") == []
+    finally:
+        sys.modules.pop("kph_demo_bench", None)
+    (folder / "nameless_bench.py").write_text("def bench_cases(images):\n    return []\n")
+    with pytest.raises(ValueError, match="defines no PLUGIN"):
+        bench.load_benchmarks([folder])
+    sys.modules.pop("kph_demo_bench", None)
+    sys.modules.pop("nameless_bench", None)
+    with pytest.raises(ValueError, match="`--benchmarks` names no folder"):
+        bench.load_benchmarks([tmp_path / "missing"])
 
 
 def test_time_pair_ratio_reflects_slower_candidate() -> None:

@@ -5,7 +5,6 @@ Importing this package is pure python and cheap: it never imports Keras or Tenso
 
 from .cases import BACKENDS, CHECKS, BenchCase, ConformanceCase, Misuse, PluginInfo
 from .hookspecs import hookimpl, hookspec
-from .lazy import lazy_exports
 from .manager import Plugins, Problem, discover
 from .registry import Component, ComponentConflictError, ComponentRegistry
 
@@ -24,6 +23,5 @@ __all__ = [
     "discover",
     "hookimpl",
     "hookspec",
-    "lazy_exports",
 ]
 __version__ = "0.1.0"

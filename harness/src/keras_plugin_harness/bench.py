@@ -4,6 +4,12 @@ Timing cases run baseline and candidate **side by side in one process**: both ar
 then blocks of steps alternate (baseline, candidate, candidate, baseline, ...) so drift on a
 noisy machine hits both equally, and the reported figure is the ratio of the medians.
 
+Cases come from two places: the ``bench_cases`` hook of installed plugins, and benchmark
+modules outside any wheel (``--benchmarks DIR``: every ``*_bench.py`` there, each defining
+``PLUGIN`` -- the plugin's name -- and ``bench_cases(images)``, the hook's signature). The runner
+names the folder for figures (``images``), so benchmark code never derives a path from
+``__file__``.
+
 The page (``docs/benchmarks.md``) shows the ratios as a table and as a plot against their budgets
 (``docs/images/benchmarks-ratios.png``), then each plugin's quality tables and the images its
 benchmark cases wrote into ``docs/images`` (named ``<plugin>-*.png``, see `bench_figures`).
@@ -11,6 +17,7 @@ benchmark cases wrote into ``docs/images`` (named ``<plugin>-*.png``, see `bench
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import statistics
@@ -19,7 +26,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -72,23 +79,68 @@ def run_case(plugin: str, case: BenchCase, backend: str) -> dict[str, Any]:
     return result
 
 
-def worker(backend: str, plugin: str | None, out: Path, cases: str = "") -> int:
-    """Run the bench cases of the current backend (chosen by KERAS_BACKEND) into ``out``:
-    every case, or those named in ``cases`` (comma-separated)."""
+def load_benchmarks(folders: Iterable[Path]) -> list[Any]:
+    """Import every ``*_bench.py`` module in ``folders`` (sorted by name).
+
+    Each module must define ``PLUGIN`` (the plugin's name, as in its ``PluginInfo``) and
+    ``bench_cases(images)``. A module is imported under its file name, once: a second call
+    returns the module already in ``sys.modules``.
+
+    Raises:
+        ValueError: a folder does not exist, or a module lacks ``PLUGIN`` or ``bench_cases``.
+    """
+    modules = []
+    for folder in folders:
+        if not Path(folder).is_dir():
+            raise ValueError(f"`--benchmarks` names no folder: {str(folder)!r}")
+        for path in sorted(Path(folder).glob("*_bench.py")):
+            module = sys.modules.get(path.stem)
+            if module is None:
+                spec = importlib.util.spec_from_file_location(path.stem, path)
+                assert spec is not None and spec.loader is not None
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[path.stem] = module
+                spec.loader.exec_module(module)
+            missing = [n for n in ("PLUGIN", "bench_cases") if not hasattr(module, n)]
+            if missing:
+                raise ValueError(f"benchmark module {path} defines no {' and no '.join(missing)}")
+            modules.append(module)
+    return modules
+
+
+def collect(
+    images: Path, benchmarks: Sequence[Path] = (), plugin: str | None = None
+) -> list[tuple[str, BenchCase]]:
+    """``(plugin, case)`` for every case of the installed plugins' ``bench_cases`` hooks and of
+    the benchmark modules in ``benchmarks``, optionally only ``plugin``'s."""
     plugins = discover()
-    wanted = {c for c in cases.split(",") if c}
+    found: list[tuple[str, BenchCase]] = []
+    for name in plugins:
+        if not plugin or name == plugin:
+            found += [(name, case) for case in plugins.bench_cases(name, images=images)]
+    for module in load_benchmarks(benchmarks):
+        if not plugin or plugin == module.PLUGIN:
+            found += [(module.PLUGIN, case) for case in module.bench_cases(images=images)]
+    return found
+
+
+def worker(settings: dict[str, Any]) -> int:
+    """Run the bench cases of the current backend (chosen by KERAS_BACKEND) into
+    ``settings["out"]``: every case, or those named in ``settings["cases"]``."""
+    backend = settings["backend"]
+    images = Path(settings["images"])
+    images.mkdir(parents=True, exist_ok=True)
+    wanted = set(settings["cases"])
     if backend == "torch":
         _torch_threads()
-    results = []
-    for name in plugins:
-        if plugin and name != plugin:
-            continue
-        for case in plugins.bench_cases(name):
-            if backend in case.backends and (not wanted or case.name in wanted):
-                print(f"[{backend}] {name}::{case.name} ...", flush=True)
-                results.append(run_case(name, case, backend))
-                write_atomically(out, json.dumps(results, indent=1, default=str))
-    problems = [str(p) for p in plugins.problems]
+    out, results = Path(settings["out"]), []
+    benchmarks = [Path(b) for b in settings["benchmarks"]]
+    for name, case in collect(images, benchmarks, settings["plugin"]):
+        if backend in case.backends and (not wanted or case.name in wanted):
+            print(f"[{backend}] {name}::{case.name} ...", flush=True)
+            results.append(run_case(name, case, backend))
+            write_atomically(out, json.dumps(results, indent=1, default=str))
+    problems = [str(p) for p in discover().problems]
     write_atomically(out, json.dumps({"results": results, "problems": problems}, default=str))
     return 0
 
@@ -227,19 +279,27 @@ def run_all(
     out: Path,
     json_path: Path,
     cases: list[str] | None = None,
+    benchmarks: Sequence[Path] = (),
 ) -> int:
     """One worker process per backend, then one report; non-zero if a budget or case failed.
 
-    Rows of plugin/case/backend triples not run this time are kept from ``json_path``, so
-    ``--plugin X --case step-time --backend jax`` refreshes only those rows of
-    ``docs/benchmarks.md``.
+    Figures go to ``out.parent / "images"``. Rows of plugin/case/backend triples not run this
+    time are kept from ``json_path``, so ``--plugin X --case step-time --backend jax``
+    refreshes only those rows of ``docs/benchmarks.md``.
     """
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as folder:
         for backend in backends:
             path = Path(folder) / f"{backend}.json"
-            command = [sys.executable, "-m", __name__, backend, str(path), plugin or ""]
-            command += [",".join(cases or [])]
+            settings = {
+                "backend": backend,
+                "out": str(path),
+                "plugin": plugin,
+                "cases": list(cases or []),
+                "images": str(out.parent / "images"),
+                "benchmarks": [str(b) for b in benchmarks],
+            }
+            command = [sys.executable, "-m", __name__, json.dumps(settings)]
             subprocess.run(command, env=dict(os.environ, KERAS_BACKEND=backend))
             if path.exists():
                 data = json.loads(path.read_text())
@@ -248,9 +308,10 @@ def run_all(
     ran = {(r["plugin"], r["case"], r["backend"]) for r in results}
     kept = [r for r in _previous(json_path) if (r["plugin"], r["case"], r["backend"]) not in ran]
     merged = sorted(kept + results, key=lambda r: (r["plugin"], r["case"], r["backend"]))
-    generator = "keras-plugins bench [--plugin NAME] [--case NAME,...] [--backend ...]"
+    generator = "keras-plugins bench [--benchmarks DIR ...] [--plugin NAME] [--case NAME,...]"
     write_atomically(json_path, json.dumps(merged, indent=1, default=str) + "\n")
-    written = [json_path, *write_page(merged, out, generator, plugins=discover())]
+    names = {*discover(), *(m.PLUGIN for m in load_benchmarks(benchmarks))}
+    written = [json_path, *write_page(merged, out, generator, plugins=names)]
     print(markdown(results, generator))
     # the page links the plot: a page committed without it fails `mkdocs build --strict`
     print("wrote (commit them together): " + " ".join(str(p) for p in written))
@@ -268,5 +329,4 @@ def _previous(json_path: Path) -> list[dict[str, Any]]:
 
 
 if __name__ == "__main__":
-    backend_arg, out_arg, plugin_arg, cases_arg = (sys.argv[1:] + ["", ""])[:4]
-    sys.exit(worker(backend_arg, plugin_arg or None, Path(out_arg), cases_arg))
+    sys.exit(worker(json.loads(sys.argv[1])))

@@ -129,7 +129,8 @@ class ConformanceCase:
     Raises:
         ValueError: a bad ``name``, ``skip`` key, ``batch_size`` or ``epochs``.
 
-    In a plugin's ``_cases.py`` (Keras is imported inside the callables, when the suite runs):
+    In a plugin's ``<package>_plugin/cases.py`` (Keras is imported inside the callables, when the
+    suite runs):
 
     >>> import numpy as np
     >>> def build_model():

@@ -92,27 +92,25 @@ def cmd_check(args: argparse.Namespace, plugins: Plugins) -> int:
     results: dict[str, list[dict[str, Any]]] = {}
     worst = 0
     with tempfile.TemporaryDirectory() as scratch:
-        folder = Path(args.reports or scratch)
         for backend in args.backend:
-            path = folder / f"{backend}.json"
-            if not args.reports:  # otherwise only aggregate reports written earlier
-                print(f"== conformance on {backend} ==", flush=True)
-                worst = max(worst, run_suite(backend, args.plugin, path, args.pytest_args))
+            path = Path(scratch) / f"{backend}.json"
+            print(f"== conformance on {backend} ==", flush=True)
+            worst = max(worst, run_suite(backend, args.plugin, path, args.pytest_args))
             if not path.exists():
-                print(f"no conformance report for {backend} ({path})", file=sys.stderr)
+                print(f"no conformance report for {backend}", file=sys.stderr)
                 worst = max(worst, 1)
                 continue
             results[backend] = json.loads(path.read_text())["results"]
     table = report.matrix(results)
     print(report.text_table(table))
-    command = "keras-plugins check"
-    json_path = Path(args.json)
-    if (args.plugin or set(args.backend) != set(BACKENDS)) and json_path.exists():
-        # a partial run updates its cells; the page keeps everything else
-        previous = json.loads(json_path.read_text())
-        table = report.merge(previous, table, {args.plugin} if args.plugin else set())
-    report.save(table, json_path, Path(args.markdown), command)
-    print(f"\nwritten: {args.markdown}, {args.json}")
+    if args.out:
+        json_path, markdown_path = Path(args.out) / "compat.json", Path(args.out) / "compat.md"
+        if (args.plugin or set(args.backend) != set(BACKENDS)) and json_path.exists():
+            # a partial run updates its cells; the page keeps everything else
+            previous = json.loads(json_path.read_text())
+            table = report.merge(previous, table, {args.plugin} if args.plugin else set())
+        report.save(table, json_path, markdown_path, "keras-plugins check")
+        print(f"\nwritten: {markdown_path}, {json_path}")
     failed = any(n["outcome"] == "failed" for n in table["notes"])
     return 1 if failed or worst not in (0, 5) or not table["cells"] else 0
 
@@ -121,7 +119,10 @@ def cmd_bench(args: argparse.Namespace, plugins: Plugins) -> int:
     from . import bench
 
     cases = [name for name in (args.case or "").split(",") if name]
-    return bench.run_all(args.backend, args.plugin, Path(args.out), Path(args.json), cases)
+    benchmarks = [Path(folder) for folder in args.benchmarks]
+    return bench.run_all(
+        args.backend, args.plugin, Path(args.out), Path(args.json), cases, benchmarks
+    )
 
 
 def build_parser(plugins: Plugins) -> argparse.ArgumentParser:
@@ -137,10 +138,11 @@ def build_parser(plugins: Plugins) -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="run the conformance suite per backend, print the matrix")
     check.add_argument("--plugin", help="only this plugin (default: every installed plugin)")
     check.add_argument("--backend", type=_backends, default=list(BACKENDS))
-    check.add_argument("--json", default="docs/compat.json", help="where to write the JSON matrix")
-    check.add_argument("--markdown", default="docs/compat.md", help="where to write the table")
     check.add_argument(
-        "--reports", help="aggregate <backend>.json reports from this folder instead of running"
+        "--out",
+        metavar="DIR",
+        help="also write the matrix to DIR/compat.md and DIR/compat.json, updating only the "
+        "cells this run covers (default: print it only)",
     )
     check.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     check.set_defaults(run=cmd_check)
@@ -148,6 +150,13 @@ def build_parser(plugins: Plugins) -> argparse.ArgumentParser:
     bench_parser.add_argument("--plugin", help="only this plugin")
     bench_parser.add_argument("--case", help="only these cases (comma-separated names)")
     bench_parser.add_argument("--backend", type=_backends, default=list(BACKENDS))
+    bench_parser.add_argument(
+        "--benchmarks",
+        nargs="*",
+        default=[],
+        metavar="DIR",
+        help="folders of benchmark modules (*_bench.py, outside the wheels) to run as well",
+    )
     bench_parser.add_argument("--out", default="docs/benchmarks.md")
     bench_parser.add_argument("--json", default="docs/benchmarks.json")
     bench_parser.set_defaults(run=cmd_bench)

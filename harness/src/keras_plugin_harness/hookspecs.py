@@ -1,13 +1,17 @@
 """The plugin contract: every hook a Keras plugin may implement.
 
-A plugin is a module named by an entry point in the ``keras_plugins`` group::
+A plugin is a module named by an entry point in the ``keras_plugins`` group. It lives beside the
+plugin's package in the same wheel, as a top-level ``<package>_plugin`` module (the way pytest
+plugins ship ``pytest_*.py``), so that importing it does not run the package's ``__init__``::
 
     [project.entry-points.keras_plugins]
-    ema = "keras_ema._plugin"
+    ema = "keras_ema_plugin"
 
-The module implements any of the hooks below with ``@hookimpl``. Importing it must stay cheap:
-import Keras *inside* the hooks that need it, never at module level, because listing plugins
-(`keras-plugins list`, `discover()`) must not import Keras or TensorFlow.
+The module implements any of the hooks below with ``@hookimpl``; it is the only code of the
+plugin that imports this harness, so the plugin's own package depends on Keras alone. Importing
+it must stay cheap: import Keras and the plugin's package *inside* the hooks that need them,
+never at module level, because listing plugins (`keras-plugins list`, `discover()`) must not
+import Keras or TensorFlow.
 
 Hooks may gain arguments in later versions but never lose them; an implementation may accept
 fewer arguments than its spec (pluggy passes only those it names).
@@ -21,6 +25,7 @@ import pluggy
 
 if TYPE_CHECKING:
     import argparse
+    from pathlib import Path
 
     from .cases import BenchCase, ConformanceCase, PluginInfo
     from .registry import ComponentRegistry
@@ -151,27 +156,33 @@ def conformance_cases() -> list[ConformanceCase]:  # type: ignore[empty-body]
 
         @hookimpl
         def conformance_cases():
-            from keras_ema import _cases
-            return [_cases.dense_case(), _cases.cnn_batchnorm_case()]
+            from keras_ema_plugin import cases  # imports Keras and keras_ema
+            return [cases.dense_case(), cases.cnn_batchnorm_case()]
     """
 
 
 @hookspec
-def bench_cases() -> list[BenchCase]:  # type: ignore[empty-body]
+def bench_cases(images: Path) -> list[BenchCase]:  # type: ignore[empty-body]
     """Return side-by-side measurements of the plugin against a baseline.
 
-    Called by ``nox -s bench`` (``keras-plugins bench``) only, never by the tests; benchmarks may
-    take minutes.
+    Called by ``keras-plugins bench`` (``nox -s bench``) only, never by the tests; benchmarks
+    may take minutes. Benchmark code usually stays out of the wheel: ``keras-plugins bench
+    --benchmarks DIR`` imports every ``DIR/*_bench.py`` module, which defines ``PLUGIN`` (the
+    plugin's name) and a ``bench_cases(images)`` function with this signature (this repo's
+    plugins keep theirs in ``packages/<dist>/benchmarks/``). A plugin may also implement the hook
+    in its entry-point module.
 
+    :param images: the folder for figures, chosen by the runner (``docs/images`` beside the
+        page); name them ``<plugin>-*.png`` and the page shows them after the plugin's tables.
     :return: a list of :class:`~keras_plugin_harness.BenchCase`.
 
-    Example::
+    Example (``packages/keras-ema/benchmarks/keras_ema_bench.py``)::
 
-        @hookimpl
-        def bench_cases():
-            from keras_ema import _bench
-            return [BenchCase("step-time", "EMA vs plain fit", baseline=_bench.plain,
-                              candidate=_bench.with_ema, max_ratio=1.05)]
+        PLUGIN = "keras-ema"
+
+        def bench_cases(images):
+            return [BenchCase("step-time", "EMA vs plain fit", baseline=plain,
+                              candidate=with_ema, max_ratio=1.05)]
     """
 
 

@@ -12,6 +12,7 @@ import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import pluggy
@@ -143,9 +144,9 @@ class Plugins:
         """``plugin``'s conformance cases (empty, with a problem recorded, if its hook fails)."""
         return list(self._call(plugin, "conformance_cases") or [])
 
-    def bench_cases(self, plugin: str) -> list[BenchCase]:
-        """``plugin``'s benchmark cases."""
-        return list(self._call(plugin, "bench_cases") or [])
+    def bench_cases(self, plugin: str, images: Path | None = None) -> list[BenchCase]:
+        """``plugin``'s benchmark cases; ``images``: where they may write figures."""
+        return list(self._call(plugin, "bench_cases", images=images) or [])
 
     def register_commands(self, subparsers: Any) -> None:
         """Let every plugin add its ``keras-plugins`` subcommands."""

@@ -98,12 +98,15 @@ def _round_trip(name: str, obj: Any) -> None:
 
 
 def _all_plugin_objects_registered(plugin: str, plugins: Plugins, model: Any) -> None:
-    package = plugins.module(plugin).__name__.split(".")[0]
+    # the entry-point module `keras_ema_plugin` registers the classes of package `keras_ema`
+    entry_module = plugins.module(plugin).__name__.split(".")[0]
+    packages = {entry_module, entry_module.removesuffix("_plugin")}
+    packages |= {c.obj.__module__.split(".")[0] for c in plugins.registry.for_plugin(plugin)}
     registered = {id(c.obj) for c in plugins.registry}
     objects = [*model._flatten_layers(include_self=False), getattr(model, "optimizer", None)]
     for obj in objects:
         cls = type(obj)
-        if cls.__module__.split(".")[0] == package and id(cls) not in registered:
+        if cls.__module__.split(".")[0] in packages and id(cls) not in registered:
             raise AssertionError(
                 f"{cls.__module__}.{cls.__qualname__} is used by the model but not registered in "
                 "register_components(); a saved model using it cannot be loaded through discovery"
