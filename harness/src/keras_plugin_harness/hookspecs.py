@@ -176,10 +176,12 @@ def bench_cases(images: Path) -> list[BenchCase]:  # type: ignore[empty-body]
         page); name them ``<plugin>-*.png`` and the page shows them after the plugin's tables.
     :return: a list of :class:`~keras_plugin_harness.BenchCase`.
 
-    Example (``packages/keras-ema/benchmarks/keras_ema_bench.py``)::
+    Example, in a benchmark module (``packages/keras-ema/benchmarks/keras_ema_bench.py``) or,
+    with ``@hookimpl``, in the entry-point module::
 
         PLUGIN = "keras-ema"
 
+        @hookimpl
         def bench_cases(images):
             return [BenchCase("step-time", "EMA vs plain fit", baseline=plain,
                               candidate=with_ema, max_ratio=1.05)]
