@@ -1,8 +1,15 @@
-"""Step time of a `LayerLR`-wrapped Adam (3 groups + one transform) vs plain Adam."""
+"""keras-layerlr benchmarks (run by `keras-plugins bench`, not shipped in the wheel).
+
+Step time of a `LayerLR`-wrapped Adam (3 groups + one transform) vs plain Adam.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from keras_plugin_harness import BenchCase
+
+PLUGIN = "keras-layerlr"
 
 BATCH = 256
 GROUPS = {"block_0/*": 0.25, "block_1/*": 0.5, "head/*": 1.0}
@@ -65,7 +72,8 @@ def wrapped():
     return step
 
 
-def cases():
+def bench_cases(images: Path) -> list[BenchCase]:
+    """The bench cases; ``images`` (the runner's figure folder) is unused: no figures."""
     return [
         BenchCase(
             "step-time",

@@ -1,10 +1,22 @@
-"""Conformance cases: tiny models whose optimizer is a `LayerLR` with groups and transforms."""
+"""Conformance cases: tiny models whose optimizer is a `LayerLR` with groups and transforms.
+
+Also `halve_gradient`, the registered user function of the `FromCallable` example.
+"""
 
 from __future__ import annotations
 
 import keras
 import numpy as np
 
+from keras_layerlr import (
+    LayerLR,
+    adaptive_grad_clip,
+    centralize_gradients,
+    chain,
+    clip_by_norm,
+    clip_by_value,
+    layerwise_lr_decay,
+)
 from keras_plugin_harness import ConformanceCase, Misuse
 
 
@@ -17,8 +29,6 @@ def make_data():
 
 
 def _mlp(names):
-    import keras
-
     layers = [keras.Input((6,))]
     layers += [keras.layers.Dense(8, activation="tanh", name=n) for n in names[:-1]]
     layers.append(keras.layers.Dense(1, name=names[-1]))
@@ -26,10 +36,6 @@ def _mlp(names):
 
 
 def build_sgd_momentum():
-    import keras
-
-    from keras_layerlr import LayerLR, chain, clip_by_norm, clip_by_value
-
     model = _mlp(["encoder", "head"])
     optimizer = LayerLR(
         keras.optimizers.SGD(0.05, momentum=0.9),
@@ -41,16 +47,6 @@ def build_sgd_momentum():
 
 
 def build_adamw_llrd():
-    import keras
-
-    from keras_layerlr import (
-        LayerLR,
-        adaptive_grad_clip,
-        centralize_gradients,
-        chain,
-        layerwise_lr_decay,
-    )
-
     model = _mlp(["block_0", "block_1", "head"])
     multipliers = layerwise_lr_decay(["block_0/*", "block_1/*"], decay=0.7, head=["head/*"])
     optimizer = LayerLR(
@@ -63,10 +59,6 @@ def build_adamw_llrd():
 
 
 def _misuses():
-    import keras
-
-    from keras_layerlr import LayerLR, layerwise_lr_decay
-
     def unmatched():
         model = _mlp(["encoder", "head"])
         LayerLR(keras.optimizers.SGD(0.1), {"encodr/*": 0.1}).build(model.trainable_variables)

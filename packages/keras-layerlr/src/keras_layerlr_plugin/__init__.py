@@ -1,9 +1,13 @@
-"""Hook implementations for the keras-plugin-harness contract (Keras imported lazily)."""
+"""keras-layerlr's entry point for keras-plugin-harness (the `keras_plugins` entry point).
+
+Importing this module imports neither Keras nor `keras_layerlr` (whose ``__init__`` imports
+Keras): the hooks import them when the harness calls them, so discovery stays cheap.
+"""
 
 from importlib.metadata import version
 from typing import Any
 
-from keras_plugin_harness import BenchCase, ConformanceCase, PluginInfo, hookimpl
+from keras_plugin_harness import ConformanceCase, PluginInfo, hookimpl
 
 
 @hookimpl
@@ -19,8 +23,9 @@ def plugin_info() -> PluginInfo:
 def register_components(registry: Any) -> None:
     import keras
 
-    from keras_layerlr import _cases, transforms
-    from keras_layerlr.layer_lr import LayerLR
+    from keras_layerlr import LayerLR, transforms
+
+    from . import cases
 
     registry.add(
         LayerLR,
@@ -42,22 +47,15 @@ def register_components(registry: Any) -> None:
         transforms.AdaptiveGradClip: lambda: transforms.AdaptiveGradClip(0.05, 1e-4),
         transforms.CentralizeGradients: transforms.CentralizeGradients,
         transforms.AddNoise: lambda: transforms.AddNoise(0.1, 0.3, seed=3),
-        transforms.FromCallable: lambda: transforms.FromCallable(_cases.halve_gradient),
+        transforms.FromCallable: lambda: transforms.FromCallable(cases.halve_gradient),
     }
     for cls, example in examples.items():
         registry.add(cls, example=example)
-    registry.add(_cases.halve_gradient)
+    registry.add(cases.halve_gradient)
 
 
 @hookimpl
 def conformance_cases() -> list[ConformanceCase]:
-    from keras_layerlr import _cases
+    from . import cases
 
-    return [_cases.sgd_momentum_case(), _cases.adamw_case()]
-
-
-@hookimpl
-def bench_cases() -> list[BenchCase]:
-    from keras_layerlr import _bench
-
-    return _bench.cases()
+    return [cases.sgd_momentum_case(), cases.adamw_case()]
