@@ -39,6 +39,7 @@ REQUIRED_METADATA = (
     "Project-URL",
 )
 PARALLEL = ["-n", "2", "--dist", "loadfile"]
+REQUIRE_GPU = {"KERAS_PLUGINS_REQUIRE_GPU": "1"}
 PARALLEL_GROUPS = ["-n", "2", "--dist", "loadgroup"]  # a conformance case's checks share a worker
 QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
 
@@ -58,21 +59,13 @@ def backends(session: nox.Session) -> list[str]:
     return chosen
 
 
-def run_conformance(session: nox.Session, backends: list[str], out: str, *pytest_args: str) -> None:
+def run_conformance(
+    session: nox.Session, backends: list[str], out: str, *pytest_args: str, **env: str
+) -> None:
     """The conformance suite through its one spelling, `keras-plugins check`: a fresh
     interpreter per backend, the matrix printed and written into `out`."""
-    session.run(
-        "keras-plugins",
-        "check",
-        "--backend",
-        ",".join(backends),
-        "--out",
-        out,
-        "--",
-        *PARALLEL_GROUPS,
-        *pytest_args,
-        env=QUIET_ENV,
-    )
+    command = ["keras-plugins", "check", "--backend", ",".join(backends), "--out", out]
+    session.run(*command, "--", *pytest_args, env={**QUIET_ENV, **env})
 
 
 @nox.session(python="3.11")
@@ -102,7 +95,7 @@ def tests(session: nox.Session) -> None:
         # two workers: the 2-core CI machine is mostly idle while one interpreter dispatches ops
         session.run("python", "-m", "pytest", *test_dirs, *PARALLEL, "--timeout=900", env=env)
         session.log(f"==== conformance on {backend} ====")
-        run_conformance(session, [backend], ".conformance", "--timeout=1800")
+        run_conformance(session, [backend], ".conformance", *PARALLEL_GROUPS, "--timeout=1800")
 
 
 @nox.session(python="3.11")
@@ -110,7 +103,7 @@ def conformance(session: nox.Session) -> None:
     """The main job: every installed plugin x every check x every backend -> docs/compat.md."""
     install_everything(session)
     session.run("keras-plugins", "list")
-    run_conformance(session, backends(session), "docs")
+    run_conformance(session, backends(session), "docs", *PARALLEL_GROUPS)
 
 
 @nox.session(python="3.11")
@@ -143,17 +136,8 @@ def demo(session: nox.Session) -> None:
 def gpu(session: nox.Session) -> None:
     """Conformance `gpu` check where a GPU must be present: fails, not skips, without one."""
     install_everything(session)
-    for backend in backends(session):
-        session.run(
-            "python",
-            "-m",
-            "pytest",
-            "--pyargs",
-            "keras_plugin_harness.conformance",
-            "-k",
-            "gpu",
-            env={**QUIET_ENV, "KERAS_BACKEND": backend, "KERAS_PLUGINS_REQUIRE_GPU": "1"},
-        )
+    gpu_only = ["-k", "gpu"]
+    run_conformance(session, backends(session), ".conformance-gpu", *gpu_only, **REQUIRE_GPU)
 
 
 @nox.session(python="3.11")
