@@ -77,7 +77,7 @@ def test_discovery_never_imports_keras(fixture_site: Path) -> None:
 
 def test_discovering_the_installed_plugins_never_imports_keras() -> None:
     # The real plugins installed next to the harness (all of this repo's in `nox -s tests`):
-    # each hook module is imported, so each package's __init__ must import Keras lazily.
+    # each entry-point module is imported, and must import neither Keras nor its package.
     env = {k: v for k, v in os.environ.items() if not k.startswith("KERAS_PLUGINS_")}
     code = (
         "import json, sys; from keras_plugin_harness import discover; p = discover(); "

@@ -2,7 +2,8 @@
 
 The examples themselves run as doctests in ``nox -s tests`` (``pytest --doctest-modules``);
 this test makes sure they exist: for ``keras_plugin_harness`` and for the package of every
-installed plugin (found through ``discover()``: the package of the module its entry point names).
+installed plugin (found through ``discover()``: the package that the entry-point module
+``<package>_plugin`` serves).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ def public_packages() -> list[str]:
     plugins = discover()
     packages = [HARNESS]
     for plugin in plugins:
-        package = plugins.module(plugin).__name__.partition(".")[0]
+        package = plugins.module(plugin).__name__.partition(".")[0].removesuffix("_plugin")
         if package not in packages:
             packages.append(package)
     return packages
