@@ -46,8 +46,13 @@ STUBS = {
 
 
 def import_name(package: Path) -> str:
-    """``packages/keras-ema`` -> ``keras_ema`` (the one folder under ``src/``)."""
-    (module,) = [p.name for p in (package / "src").iterdir() if (p / "__init__.py").exists()]
+    """``packages/keras-ema`` -> ``keras_ema``: the package under ``src/`` that is not the
+    entry-point package ``keras_ema_plugin``."""
+    (module,) = [
+        p.name
+        for p in (package / "src").iterdir()
+        if (p / "__init__.py").exists() and not p.name.endswith("_plugin")
+    ]
     return module
 
 
