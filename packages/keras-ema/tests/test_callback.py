@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from reference import reference_ema
 
-from keras_ema import ExponentialMovingAverage, _cases
+from keras_ema import ExponentialMovingAverage
+from keras_ema_plugin import cases
 
 
 @keras.saving.register_keras_serializable(package="keras_ema_tests")
@@ -226,7 +227,7 @@ def test_state_is_not_in_model_weights():
     assert model.get_metrics_result() == {} or "ema_state" not in model.get_metrics_result()
 
 
-@pytest.mark.parametrize("misuse", _cases.misuses(), ids=lambda m: m.description)
+@pytest.mark.parametrize("misuse", cases.misuses(), ids=lambda m: m.description)
 def test_misuse_names_the_argument(misuse):
     with pytest.raises((ValueError, TypeError), match=f"`{misuse.argument}`"):
         misuse.call()

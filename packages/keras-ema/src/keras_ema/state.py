@@ -20,6 +20,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_ema import _keras_compat
 from keras_ema.recurrence import is_float
 
 #: Attribute of the model that holds the state of the EMA named ``name``.
@@ -174,12 +175,4 @@ def _creation_scope(model: Any) -> Any:
 
 def attach_state(model: Any, name: str, state: EMAState) -> None:
     """Attach ``state`` to ``model`` so it is tracked in ``model.metrics`` and saved."""
-    tracker = getattr(model, "_tracker", None)
-    locked = bool(tracker is not None and tracker.locked)
-    if locked:
-        tracker.unlock()
-    try:
-        setattr(model, ATTRIBUTE.format(name=name), state)
-    finally:
-        if locked:
-            tracker.lock()
+    _keras_compat.track_on_built_model(model, ATTRIBUTE.format(name=name), state)

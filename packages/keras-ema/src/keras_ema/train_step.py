@@ -23,7 +23,7 @@ from typing import Any
 
 import keras
 
-from keras_ema import recurrence
+from keras_ema import _keras_compat, recurrence
 from keras_ema.state import EMAState
 
 Update = Callable[[list[Any], list[Any], Any, Any], tuple[list[Any], Any, Any]]
@@ -41,8 +41,8 @@ def install(
     previous_function = model.train_function
     if cache.get("key") == key:
         wrapper = cache["wrapper"]
-        vars(model)["train_step"] = wrapper
-        model.train_function = cache["function"]
+        _keras_compat.override_train_step(model, wrapper)
+        _keras_compat.set_compiled_train_function(model, cache["function"])
     else:
         original = model.train_step
         if keras.backend.backend() == "jax":
@@ -51,10 +51,8 @@ def install(
             wrapper = _torch_foreach_step(original, state, variables, update)
         else:
             wrapper = _stateful_step(original, state, variables, update)
-        wrapper._keras_ema_original = original
-        wrapper._keras_ema_had_instance_attr = "train_step" in vars(model)
-        # Plain instance attribute: no Layer/nn.Module tracking hooks involved.
-        vars(model)["train_step"] = wrapper
+        wrapper._keras_ema_original = _keras_compat.instance_train_step(model)
+        _keras_compat.override_train_step(model, wrapper)
         model.make_train_function(force=True)
         cache.update(key=key, wrapper=wrapper, function=model.train_function)
     wrapper._keras_ema_previous_function = previous_function
@@ -63,13 +61,11 @@ def install(
 
 def uninstall(model: Any, wrapper: Any) -> None:
     """Undo :func:`install`: the model's own train step (and compiled function) are back."""
-    if vars(model).get("train_step") is not wrapper:
+    if _keras_compat.instance_train_step(model) is not wrapper:
         return
-    if wrapper._keras_ema_had_instance_attr:
-        vars(model)["train_step"] = wrapper._keras_ema_original
-    else:
-        del vars(model)["train_step"]
-    model.train_function = wrapper._keras_ema_previous_function
+    _keras_compat.restore_train_step(
+        model, wrapper._keras_ema_original, wrapper._keras_ema_previous_function
+    )
 
 
 def _cache_key(model: Any, variables: Sequence[Any]) -> tuple[Any, ...]:

@@ -1,14 +1,18 @@
-"""Benchmarks for `nox -s bench`: step time with/without EMA and vs Keras' `use_ema`, and the
-quality of averaged weights at a deliberately high learning rate (digits, 3 seeds)."""
+"""keras-ema benchmarks (run by `keras-plugins bench`, not shipped in the wheel): step time
+with/without EMA and vs Keras' `use_ema`, and the quality of averaged weights at a deliberately
+high learning rate (digits, 3 seeds)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from keras_plugin_harness import BenchCase
+
+PLUGIN = "keras-ema"
 
 BATCH = 64
 
@@ -117,7 +121,8 @@ def quality(seeds: tuple[int, ...] = (0, 1, 2), epochs: int = 15) -> list[dict[s
     return rows
 
 
-def cases() -> list[BenchCase]:
+def bench_cases(images: Path) -> list[BenchCase]:
+    """The cases of `keras-plugins bench --benchmarks`; ``images`` is unused (no figures)."""
     return [
         BenchCase(
             "step-time",

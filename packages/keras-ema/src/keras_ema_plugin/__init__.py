@@ -1,9 +1,13 @@
-"""Hook implementations for the keras-plugin-harness contract (Keras imported lazily)."""
+"""The keras-plugin-harness entry point of keras-ema (``keras_plugins`` group, name ``ema``).
+
+Loaded by the harness only. Importing it does not import Keras or ``keras_ema`` (whose
+``__init__`` imports Keras): the hooks import them when called, so listing plugins stays cheap.
+"""
 
 from importlib.metadata import version
 from typing import Any
 
-from keras_plugin_harness import BenchCase, ConformanceCase, PluginInfo, hookimpl
+from keras_plugin_harness import ConformanceCase, PluginInfo, hookimpl
 
 
 @hookimpl
@@ -53,13 +57,6 @@ def _example_ema_model() -> Any:
 
 @hookimpl
 def conformance_cases() -> list[ConformanceCase]:
-    from keras_ema import _cases
+    from keras_ema_plugin import cases  # imports Keras and keras_ema
 
-    return [_cases.dense_case(), _cases.cnn_bn_case()]
-
-
-@hookimpl
-def bench_cases() -> list[BenchCase]:
-    from keras_ema import _bench
-
-    return _bench.cases()
+    return [cases.dense_case(), cases.cnn_bn_case()]
