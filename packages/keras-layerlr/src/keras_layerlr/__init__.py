@@ -1,9 +1,8 @@
-"""keras-layerlr: per-layer learning rates and per-variable gradient transforms for any
-optimizer."""
+"""keras-layerlr: per-layer learning rates and gradient transforms for any Keras optimizer."""
 
-from .layer_lr import LayerLR
+from .layer_lr import LayerLR, lr_table
 from .llrd import layerwise_lr_decay
-from .table import LRTable, lr_table
+from .table import LRTable
 from .transforms import (
     AdaptiveGradClip,
     AddNoise,

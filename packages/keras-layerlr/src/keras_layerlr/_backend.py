@@ -1,4 +1,5 @@
-"""The few places where `LayerLR` needs backend-specific code (kept in this one module).
+"""The few places where `LayerLR` needs backend-specific code (kept in this one module; the
+private Keras / TensorFlow / PyTorch calls it makes go through `_keras_compat`).
 
 * weight decay of a group, scaled by the group's multiplier (TF needs `tf.distribute` merge
   calls, torch uses its fused `_foreach` kernels like Keras does);
@@ -13,10 +14,12 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from . import _keras_compat
+
 
 def apply_weight_decay(optimizer, variables, factor):
     """``variable -= variable * factor`` for each variable the optimizer decays."""
-    variables = [v for v in variables if optimizer._use_weight_decay(v)]
+    variables = [v for v in variables if _keras_compat.uses_weight_decay(optimizer, v)]
     if not variables:
         return
     backend = keras.backend.backend()
@@ -32,14 +35,12 @@ def apply_weight_decay(optimizer, variables, factor):
                     variable = variable.value
                 distribution.extended.update(variable, decay, args=(factor,), group=False)
 
-        tf.__internal__.distribute.interim.maybe_merge_call(
-            distributed, optimizer._distribution_strategy, variables, factor
-        )
+        _keras_compat.tf_merge_call(optimizer, distributed, variables, factor)
     elif backend == "torch":
         import torch
 
         with torch.no_grad():
-            torch._foreach_mul_([v.value for v in variables], 1 - factor)
+            _keras_compat.torch_foreach_mul_([v.value for v in variables], 1 - factor)
     else:
         for variable in variables:
             variable.assign(variable - variable * ops.cast(factor, variable.dtype))
@@ -49,15 +50,10 @@ def all_reduce(optimizer, grads, variables):
     """Sum gradients across `tf.distribute` replicas (identity elsewhere)."""
     if keras.backend.backend() != "tensorflow":
         return grads
-    pairs = type(optimizer)._all_reduce_sum_gradients(
+    pairs = _keras_compat.all_reduce_sum_gradients(
         optimizer, list(zip(grads, variables, strict=True))
     )
     return [g for g, _ in pairs]
-
-
-def skip_all_reduce(grads_and_vars):
-    """Stands in for the optimizer's own all-reduce once `all_reduce` has run."""
-    return list(grads_and_vars)
 
 
 def holds_velocity(optimizer):

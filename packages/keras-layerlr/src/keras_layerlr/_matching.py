@@ -48,6 +48,14 @@ def pattern_key(key: Any, argument: str) -> str:
     )
 
 
+def variable_path(variable: Any) -> str:
+    """The string patterns are matched against: ``variable.path`` (``name`` where it has none).
+
+    Also the key `LayerLR` routes a `keras.Variable` by: its group is a function of its path.
+    """
+    return getattr(variable, "path", variable.name)  # type: ignore[no-any-return]
+
+
 def matches(pattern: str, path: str) -> bool:
     """Whether ``pattern`` selects the variable at ``path``.
 

@@ -6,10 +6,20 @@ import copy
 
 import keras
 from keras import ops
-from keras.src.utils import tracking
 
-from . import _backend, _matching
+from . import _backend, _keras_compat, _matching, table
 from .transforms import GradientTransform
+
+
+class _Routes:
+    """What `LayerLR.build` resolved, held in a plain object so that the attribute tracking of
+    Keras (and of TensorFlow checkpoints) leaves these Python lists and dicts alone."""
+
+    def __init__(self, variables, multipliers, group_of, transform_of):
+        self.variables = variables  # the variables the optimizer was built for, in order
+        self.multipliers = multipliers  # one float32 optimizer variable per pattern
+        self.group_of = group_of  # variable path -> index of its multiplier pattern
+        self.transform_of = transform_of  # variable path -> GradientTransform
 
 
 @keras.saving.register_keras_serializable(package="keras_layerlr")
@@ -100,8 +110,8 @@ class LayerLR(keras.optimizers.Optimizer):
             transforms[pattern] = transform
         super().__init__(learning_rate=0.0, name=name)
         # The wrapper owns no step counter or learning rate: it reports the wrapped ones.
-        self._untrack_variable(self._iterations)
-        self._untrack_variable(self._learning_rate)
+        for variable in _keras_compat.own_step_and_learning_rate(self):
+            _keras_compat.untrack_variable(self, variable)
         self.inner_optimizer = optimizer
         self.overlap = overlap
         self.allow_unmatched = allow_unmatched
@@ -113,11 +123,10 @@ class LayerLR(keras.optimizers.Optimizer):
 
     # ---------------------------------------------------------------- building and routing
 
-    @tracking.no_automatic_dependency_tracking
     def build(self, var_list):
         inner = self.inner_optimizer
         var_list = list(var_list)
-        paths = [getattr(v, "path", v.name) for v in var_list]
+        paths = [_matching.variable_path(v) for v in var_list]
         patterns = list(self._multiplier_values)
         groups = _matching.assign_groups(
             patterns,
@@ -137,7 +146,7 @@ class LayerLR(keras.optimizers.Optimizer):
         if not inner.built:
             inner.build(var_list)
         with keras.name_scope(self.name, caller=self):
-            self._multipliers = [
+            multipliers = [
                 self.add_variable(
                     (),
                     initializer=keras.initializers.Constant(value),
@@ -149,33 +158,35 @@ class LayerLR(keras.optimizers.Optimizer):
             ]
             for transform in self._transforms.values():
                 transform.build(self)
-        self._group_of = {}
-        self._transform_of = {}
-        for variable, group, tgroup in zip(var_list, groups, transform_groups, strict=True):
-            key = inner._var_key(variable)
+        group_of, transform_of = {}, {}
+        for path, group, tgroup in zip(paths, groups, transform_groups, strict=True):
             if group is not None:
-                self._group_of[key] = group
+                group_of[path] = group
             if tgroup is not None:
-                self._transform_of[key] = self._transforms[transform_patterns[tgroup]]
-        self._install(inner)
+                transform_of[path] = self._transforms[transform_patterns[tgroup]]
+        self._routes = _Routes(var_list, multipliers, group_of, transform_of)
+        grouped = [v for v, group in zip(var_list, groups, strict=True) if group is not None]
+        self._install(inner, grouped)
         super().build(var_list)
 
-    def _install(self, inner):
+    def _install(self, inner, grouped):
         """Route the wrapped optimizer's update and weight decay through the groups.
 
-        The overrides live on the wrapped instance for good (set once, never swapped per
+        The replacements live on the wrapped instance for good (set once, never swapped per
         call), so concurrent replica threads under `tf.distribute` see one consistent object.
         """
-        plain_update = inner._backend_update_step
-        plain_decay = inner._apply_weight_decay
-        guard = bool(self._group_of) and _backend.holds_velocity(inner)
-        parallel = hasattr(inner, "_parallel_update_step")
-        if guard and not parallel:
-            inner.__dict__["update_step"] = _backend.guarded_step(
-                inner.update_step, lambda v: inner._var_key(v) in self._group_of
+        plain_update = _keras_compat.backend_update_step(inner)
+        plain_decay = _keras_compat.weight_decay_step(inner)
+        guard = bool(grouped) and _backend.holds_velocity(inner)
+        fused = _keras_compat.has_fused_update(inner)
+        update_step = None
+        if guard and not fused:
+            guarded = {_keras_compat.variable_key(inner, v) for v in grouped}
+            update_step = _backend.guarded_step(
+                inner.update_step, lambda v: _keras_compat.variable_key(inner, v) in guarded
             )
         grouped_update = (
-            _backend.guarded_parallel(plain_update) if guard and parallel else plain_update
+            _backend.guarded_parallel(plain_update) if guard and fused else plain_update
         )
 
         def backend_update_step(grads, variables, learning_rate):
@@ -195,23 +206,27 @@ class LayerLR(keras.optimizers.Optimizer):
                     lr = self._group_lr(inner.learning_rate, group)
                     _backend.apply_weight_decay(inner, v, lr * inner.weight_decay)
 
-        inner.__dict__["_backend_update_step"] = backend_update_step
-        inner.__dict__["_apply_weight_decay"] = apply_weight_decay
-        if self._transform_of and keras.backend.backend() == "tensorflow":
-            inner.__dict__["_all_reduce_sum_gradients"] = _backend.skip_all_reduce
+        _keras_compat.route(
+            inner,
+            backend_update_step=backend_update_step,
+            apply_weight_decay=apply_weight_decay,
+            update_step=update_step,
+            skip_all_reduce=bool(self._routes.transform_of)
+            and keras.backend.backend() == "tensorflow",
+        )
 
     def _split(self, grads, variables):
         """``{group or None: (grads, variables)}``, in first-seen order."""
+        group_of = self._routes.group_of
         buckets = {}
         for g, v in zip(grads, variables, strict=True):
-            group = self._group_of.get(self.inner_optimizer._var_key(v))
-            bucket = buckets.setdefault(group, ([], []))
+            bucket = buckets.setdefault(group_of.get(_matching.variable_path(v)), ([], []))
             bucket[0].append(g)
             bucket[1].append(v)
         return buckets
 
     def _group_lr(self, learning_rate, group):
-        multiplier = self._multipliers[group]
+        multiplier = self._routes.multipliers[group]
         return ops.multiply(ops.cast(learning_rate, multiplier.dtype), multiplier)
 
     # ---------------------------------------------------------------- applying gradients
@@ -224,7 +239,7 @@ class LayerLR(keras.optimizers.Optimizer):
                     "`trainable_variables` must be given on the first call to `apply` "
                     "(or build the optimizer first)."
                 )
-            trainable_variables = self._trainable_variables
+            trainable_variables = self._routes.variables
         else:
             trainable_variables = list(trainable_variables)
             if not self.built:
@@ -233,12 +248,13 @@ class LayerLR(keras.optimizers.Optimizer):
         grads = list(grads)
         if self._inner_loss_scale is not None:
             grads = [None if g is None else g / self._inner_loss_scale for g in grads]
-        if self._transform_of:
+        transform_of = self._routes.transform_of
+        if transform_of:
             grads = _backend.all_reduce(inner, grads, trainable_variables)
             step = inner.iterations
             new_grads = []
             for g, v in zip(grads, trainable_variables, strict=True):
-                transform = self._transform_of.get(inner._var_key(v))
+                transform = transform_of.get(_matching.variable_path(v))
                 new_grads.append(
                     g if g is None or transform is None else transform.update(g, v, step)
                 )
@@ -248,7 +264,7 @@ class LayerLR(keras.optimizers.Optimizer):
     def apply_gradients(self, grads_and_vars):
         grads, variables = zip(*grads_and_vars, strict=True)
         self.apply(grads, variables)
-        return self.inner_optimizer._iterations
+        return self.inner_optimizer.iterations
 
     def scale_loss(self, loss):
         if self._inner_loss_scale is not None:
@@ -262,7 +278,7 @@ class LayerLR(keras.optimizers.Optimizer):
 
     @property
     def variables(self):
-        return self._variables[:] + self.inner_optimizer.variables
+        return super().variables + self.inner_optimizer.variables
 
     @property
     def iterations(self):
@@ -283,7 +299,7 @@ class LayerLR(keras.optimizers.Optimizer):
             return dict(self._multiplier_values)
         return {
             p: float(ops.convert_to_numpy(m))
-            for p, m in zip(self._multiplier_values, self._multipliers, strict=True)
+            for p, m in zip(self._multiplier_values, self._routes.multipliers, strict=True)
         }
 
     def set_multiplier(self, pattern, multiplier):
@@ -302,12 +318,11 @@ class LayerLR(keras.optimizers.Optimizer):
             )
         self._multiplier_values[pattern] = multiplier
         if self.built:
-            self._multipliers[list(self._multiplier_values).index(pattern)].assign(multiplier)
+            index = list(self._multiplier_values).index(pattern)
+            self._routes.multipliers[index].assign(multiplier)
 
     def lr_table(self, model_or_variables):
         """Effective learning rate per variable; see `keras_layerlr.lr_table`."""
-        from .table import lr_table
-
         return lr_table(model_or_variables, self)
 
     def get_config(self):
@@ -335,3 +350,42 @@ class LayerLR(keras.optimizers.Optimizer):
             for p, t in (config.get("transforms") or {}).items()
         }
         return cls(**config)
+
+
+def lr_table(model_or_variables, optimizer):
+    """Effective learning rate per trainable variable under ``optimizer``.
+
+    Works before training (the optimizer need not be built): patterns are resolved the way
+    `LayerLR.build` will resolve them, and unmatched patterns are ignored here. The learning
+    rate is the wrapped optimizer's current one (a schedule evaluated at the current step)
+    times the group multiplier.
+
+    Args:
+        model_or_variables: a model (its ``trainable_variables``) or a list of variables.
+        optimizer: a `LayerLR`, a `LossScaleOptimizer` around one, or any Keras optimizer
+            (every multiplier is then 1).
+
+    Returns:
+        An `LRTable`: a list of row dicts; ``print(table)`` shows it aligned.
+
+    >>> import keras
+    >>> from keras_layerlr import LayerLR
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, name="head")],
+    ...                          name="net")
+    >>> rows = lr_table(model, LayerLR(keras.optimizers.SGD(0.1), {"bias": 0.0}))
+    >>> [(r["path"], r["learning_rate"]) for r in rows]
+    [('net/head/kernel', 0.1), ('net/head/bias', 0.0)]
+    """
+    variables = getattr(model_or_variables, "trainable_variables", model_or_variables)
+    while isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        optimizer = optimizer.inner_optimizer
+    learning_rate = float(ops.convert_to_numpy(optimizer.learning_rate))
+    if not isinstance(optimizer, LayerLR):
+        return table.rows(variables, learning_rate)
+    return table.rows(
+        variables,
+        learning_rate,
+        optimizer.multipliers,
+        optimizer._transforms,
+        optimizer.overlap,
+    )

@@ -1,6 +1,13 @@
-"""`lr_table`: the effective learning rate of every trainable variable, as data and as text."""
+"""`LRTable`: the effective learning rate of every trainable variable, as data and as text.
+
+Pure Python (no Keras, no `LayerLR` import): `keras_layerlr.lr_table` reads a `LayerLR` and
+hands its patterns to `rows` here, so the dependency runs one way (``layer_lr`` -> ``table``).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from . import _matching
 
@@ -51,45 +58,30 @@ class LRTable(list):
         return "\n".join(lines)
 
 
-def lr_table(model_or_variables, optimizer):
-    """Effective learning rate per trainable variable under ``optimizer``.
+def rows(
+    variables: Sequence[Any],
+    learning_rate: float,
+    multipliers: Mapping[str, float] | None = None,
+    transforms: Mapping[str, Any] | None = None,
+    overlap: str = "first",
+) -> LRTable:
+    """One row per variable: its group, multiplier, ``learning_rate * multiplier``, transform.
 
-    Works before training (the optimizer need not be built): patterns are resolved the way
-    `LayerLR.build` will resolve them, and unmatched patterns are ignored here. The learning
-    rate is the wrapped optimizer's current one (a schedule evaluated at the current step)
-    times the group multiplier.
+    The rows behind `keras_layerlr.lr_table`, which reads the arguments off a `LayerLR`.
+    Patterns are resolved the way `LayerLR.build` resolves them; unmatched ones are ignored.
 
     Args:
-        model_or_variables: a model (its ``trainable_variables``) or a list of variables.
-        optimizer: a `LayerLR`, a `LossScaleOptimizer` around one, or any Keras optimizer
-            (every multiplier is then 1).
+        variables: the variables (anything with ``path`` or ``name``, and ``shape``).
+        learning_rate: the wrapped optimizer's current learning rate.
+        multipliers: ``{pattern: multiplier}`` in priority order.
+        transforms: ``{pattern: GradientTransform}`` in priority order.
+        overlap: ``"first"`` or ``"error"``, as in `LayerLR`.
 
     Returns:
-        An `LRTable`: a list of row dicts; ``print(table)`` shows it aligned.
-
-    >>> import keras
-    >>> from keras_layerlr import LayerLR
-    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, name="head")],
-    ...                          name="net")
-    >>> rows = lr_table(model, LayerLR(keras.optimizers.SGD(0.1), {"bias": 0.0}))
-    >>> [(r["path"], r["learning_rate"]) for r in rows]
-    [('net/head/kernel', 0.1), ('net/head/bias', 0.0)]
+        An `LRTable`.
     """
-    import keras
-    from keras import ops
-
-    from .layer_lr import LayerLR
-
-    variables = getattr(model_or_variables, "trainable_variables", model_or_variables)
-    while isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-        optimizer = optimizer.inner_optimizer
-    base_lr = float(ops.convert_to_numpy(optimizer.learning_rate))
-    paths = [getattr(v, "path", v.name) for v in variables]
-    multipliers, transforms = {}, {}
-    overlap = "first"
-    if isinstance(optimizer, LayerLR):
-        multipliers, transforms = optimizer.multipliers, optimizer._transforms
-        overlap = optimizer.overlap
+    multipliers, transforms = dict(multipliers or {}), dict(transforms or {})
+    paths = [_matching.variable_path(v) for v in variables]
     patterns, tpatterns = list(multipliers), list(transforms)
     groups = _matching.assign_groups(
         patterns, paths, argument="multipliers", overlap=overlap, allow_unmatched=True
@@ -107,14 +99,14 @@ def lr_table(model_or_variables, optimizer):
                 "group": "-" if group is None else patterns[group],
                 "multiplier": multiplier,
                 # float32 values shown to float32 precision (0.1, not 0.10000000149).
-                "learning_rate": float(f"{base_lr * multiplier:.7g}"),
+                "learning_rate": float(f"{learning_rate * multiplier:.7g}"),
                 "transform": "-" if tgroup is None else _describe(transforms[tpatterns[tgroup]]),
             }
         )
     return table
 
 
-def _describe(transform):
+def _describe(transform: Any) -> str:
     inner = getattr(transform, "transforms", None)
     if inner is not None:
         return " > ".join(_describe(t) for t in inner)

@@ -16,6 +16,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from . import _keras_compat
+
 _PACKAGE = "keras_layerlr"
 
 
@@ -245,7 +247,7 @@ class AddNoise(GradientTransform):
             return
         self.generator = keras.random.SeedGenerator(self.seed, name="gradient_noise_seed")
         if optimizer is not None:
-            optimizer._track_variable(self.generator.state)
+            _keras_compat.track_variable(optimizer, self.generator.state)
 
     def update(self, gradient, variable, step):
         step = ops.cast(step, "float32")
