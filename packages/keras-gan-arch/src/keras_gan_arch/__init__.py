@@ -1,33 +1,45 @@
-"""keras-gan-arch: GAN architectures from DCGAN to SELF-MOD on every backend.
+"""keras-gan-arch: GAN architectures from DCGAN to SELF-MOD on every backend."""
 
-Keras is imported on first access to a public name (``keras_plugin_harness.lazy_exports``),
-so discovering plugins stays cheap.
-"""
-
-from keras_plugin_harness import lazy_exports
+from keras_gan_arch.blocks import ClassProjection, DiscriminatorResBlock, GeneratorResBlock
+from keras_gan_arch.discriminators import (
+    dcgan_discriminator,
+    projection_discriminator,
+    resnet_discriminator,
+)
+from keras_gan_arch.gan import GAN
+from keras_gan_arch.generators import (
+    dcgan_generator,
+    resnet_generator,
+    selfmod_generator,
+    upsample_generator,
+    upsampling_steps,
+)
+from keras_gan_arch.losses import LOSSES, discriminator_loss, generator_loss
+from keras_gan_arch.normalization import (
+    ConditionalBatchNormalization,
+    CrossReplicaBatchNormalization,
+    SelfModulatedBatchNormalization,
+)
 
 __version__ = "0.1.0"
 
-# public name -> the submodule that defines it
-_WHERE = {
-    "GAN": "gan",
-    "LOSSES": "losses",
-    "ClassProjection": "blocks",
-    "ConditionalBatchNormalization": "normalization",
-    "CrossReplicaBatchNormalization": "normalization",
-    "DiscriminatorResBlock": "blocks",
-    "GeneratorResBlock": "blocks",
-    "SelfModulatedBatchNormalization": "normalization",
-    "dcgan_discriminator": "discriminators",
-    "dcgan_generator": "generators",
-    "discriminator_loss": "losses",
-    "generator_loss": "losses",
-    "projection_discriminator": "discriminators",
-    "resnet_discriminator": "discriminators",
-    "resnet_generator": "generators",
-    "selfmod_generator": "generators",
-    "upsample_generator": "generators",
-    "upsampling_steps": "generators",
-}
-__all__ = sorted(_WHERE)
-__getattr__, __dir__ = lazy_exports(__name__, _WHERE)
+__all__ = [
+    "GAN",
+    "LOSSES",
+    "ClassProjection",
+    "ConditionalBatchNormalization",
+    "CrossReplicaBatchNormalization",
+    "DiscriminatorResBlock",
+    "GeneratorResBlock",
+    "SelfModulatedBatchNormalization",
+    "dcgan_discriminator",
+    "dcgan_generator",
+    "discriminator_loss",
+    "generator_loss",
+    "projection_discriminator",
+    "resnet_discriminator",
+    "resnet_generator",
+    "selfmod_generator",
+    "upsample_generator",
+    "upsampling_steps",
+]

@@ -2,7 +2,7 @@
 precision/recall and density/coverage, for GANs trained on scikit-learn's 8x8 digits.
 
 The classifier (an MLP 64-128-64-10, 98.5% test accuracy) and the digits themselves ship with
-the package (``data/*.npz``, rebuilt by ``python -m keras_gan_arch.data.train_digits_classifier``);
+the package (``data/*.npz``, rebuilt by ``tools/train_digits_classifier.py`` in the source tree);
 features are its 64-unit hidden layer, computed in numpy, so scores do not depend on the Keras
 backend. Images are in ``[-1, 1]`` (pixel / 8 - 1). Reference statistics are from the train split
 (1200 images); the fixed test split (597) is held out.

@@ -16,36 +16,8 @@ import numpy as np
 from keras import ops
 
 from . import _rng, _train_steps
+from ._keras_compat import OptimizerPair
 from .losses import LOSSES, check_loss, discriminator_loss, generator_loss
-
-
-class _OptimizerPair:
-    """What Keras' trainers see as ``model.optimizer``: both optimizers' variables, in order.
-
-    Not a Keras saveable on purpose; the two optimizers are saved as the GAN's attributes.
-    """
-
-    def __init__(self, discriminator_optimizer, generator_optimizer):
-        self.discriminator = discriminator_optimizer
-        self.generator = generator_optimizer
-
-    @property
-    def variables(self):
-        return list(self.discriminator.variables) + list(self.generator.variables)
-
-    @property
-    def built(self):
-        return self.discriminator.built and self.generator.built
-
-    @property
-    def iterations(self):
-        return self.generator.iterations
-
-    def build(self, variables=None):
-        """Optimizers are built in `GAN.compile`; nothing is left to build."""
-
-    def scale_loss(self, loss):
-        return loss
 
 
 def _check_ema_decay(ema_decay):
@@ -211,7 +183,7 @@ class GAN(keras.Model):
         self.generator_optimizer = g_opt
         d_opt.build(self.discriminator.trainable_variables)
         g_opt.build(self.generator.trainable_variables)
-        self.optimizer = _OptimizerPair(d_opt, g_opt)
+        self.optimizer = OptimizerPair(d_opt, g_opt)
         self.loss_kind = loss
         self.n_critic = n_critic
         self.gradient_penalty_weight = float(gradient_penalty_weight)
@@ -222,7 +194,7 @@ class GAN(keras.Model):
         store["seed_generator_state"] = self.seed_generator.state
 
     def load_own_variables(self, store):
-        own = self._trainable_variables + self._non_trainable_variables
+        own = self.ema_trainable + self.ema_non_trainable  # the GAN's own weights, in order
         for i, variable in enumerate(own):
             variable.assign(store[f"{i}"])
         if "seed_generator_state" in list(store.keys()):

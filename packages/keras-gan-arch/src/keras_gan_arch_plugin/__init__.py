@@ -1,8 +1,14 @@
-"""Hook implementations for the keras-plugin-harness contract (Keras imported lazily)."""
+"""The keras-plugin-harness entry point of keras-gan-arch (``keras_plugins`` group, name
+``gan_arch``).
+
+Loaded by the harness only. Importing it does not import Keras or ``keras_gan_arch`` (whose
+``__init__`` imports Keras): the hooks import them when called, so listing plugins stays cheap.
+"""
 
 from importlib.metadata import version
+from typing import Any
 
-from keras_plugin_harness import BenchCase, PluginInfo, hookimpl
+from keras_plugin_harness import ConformanceCase, PluginInfo, hookimpl
 
 
 @hookimpl
@@ -15,12 +21,12 @@ def plugin_info() -> PluginInfo:
 
 
 @hookimpl
-def register_components(registry):
+def register_components(registry: Any) -> None:
     import keras_gan_arch as g
-    from keras_gan_arch.gan import _OptimizerPair
+    from keras_gan_arch._keras_compat import OptimizerPair
     from keras_gan_arch.images import SampleGrid
 
-    def tiny_gan():
+    def tiny_gan() -> Any:
         return g.GAN(
             g.dcgan_generator((8, 8, 1), 4, 4, 2),
             g.dcgan_discriminator((8, 8, 1), 4),
@@ -59,32 +65,11 @@ def register_components(registry):
         example=lambda: SampleGrid("/tmp/grids", 16, seed=3, every=2, use_ema=False, scale=2),
     )
     # Not a Keras object: what `GAN.optimizer` is (both optimizers' variables for the trainers).
-    registry.add(_OptimizerPair)
+    registry.add(OptimizerPair)
 
 
 @hookimpl
-def conformance_cases():
-    from keras_gan_arch import _cases
+def conformance_cases() -> list[ConformanceCase]:
+    from keras_gan_arch_plugin import cases  # imports Keras and keras_gan_arch
 
-    return _cases.cases()
-
-
-@hookimpl
-def bench_cases():
-    from keras_gan_arch import _bench
-
-    return [
-        BenchCase(
-            "digits-fid",
-            "DCGAN vs upsample vs SNGAN-ResNet vs SELF-MOD on 8x8 digits "
-            "(same budget): digits-FID, precision/recall, checkerboard",
-            measure=_bench.measure_architectures,
-            backends=("tensorflow",),
-        ),
-        BenchCase(
-            "fid-validation",
-            "digits-FID sanity: real test vs train, noise, collapsed",
-            measure=_bench.measure_fid_validation,
-            backends=("tensorflow",),
-        ),
-    ]
+    return cases.cases()

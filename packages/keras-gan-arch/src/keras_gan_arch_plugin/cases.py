@@ -1,4 +1,5 @@
-"""Conformance cases: one tiny generator + discriminator per architecture family."""
+"""Conformance cases of keras-gan-arch: one tiny generator + discriminator per architecture
+family (loaded by the harness through ``keras_gan_arch_plugin``)."""
 
 from __future__ import annotations
 
@@ -7,30 +8,30 @@ import tempfile
 import keras
 import numpy as np
 
-from keras_plugin_harness import ConformanceCase, Misuse
-
-from .discriminators import dcgan_discriminator, projection_discriminator, resnet_discriminator
-from .generators import (
+from keras_gan_arch import (
+    GAN,
+    dcgan_discriminator,
     dcgan_generator,
+    projection_discriminator,
+    resnet_discriminator,
     resnet_generator,
     selfmod_generator,
     upsample_generator,
 )
+from keras_gan_arch.digits_fid import load_digits_images
+from keras_gan_arch.images import SampleGrid
+from keras_plugin_harness import ConformanceCase, Misuse
 
 SHAPE = (8, 8, 1)
 LATENT = 4
 
 
 def _images():
-    from .digits_fid import load_digits_images
-
     images, labels = load_digits_images("train")
     return images[:32], labels[:32] % 3
 
 
 def _gan(generator, discriminator, loss, ema_decay=None, n_critic=1, gp=0.0, num_classes=None):
-    from .gan import GAN
-
     gan = GAN(generator, discriminator, num_classes=num_classes, ema_decay=ema_decay, seed=7)
     gan.compile(
         keras.optimizers.Adam(2e-3, beta_1=0.5),
@@ -84,8 +85,6 @@ def conditional_data():
 
 
 def sample_grid_callbacks():
-    from .images import SampleGrid
-
     return [SampleGrid(tempfile.mkdtemp(prefix="gan-grid-"), num_samples=4, every=2)]
 
 
@@ -153,8 +152,6 @@ def cases():
     """Every conformance case of the plugin."""
 
     def mismatched():
-        from .gan import GAN
-
         GAN(
             resnet_generator(SHAPE, LATENT, 4, 2, normalization="conditional", num_classes=3),
             dcgan_discriminator(SHAPE, 4),

@@ -1,17 +1,36 @@
-"""Benchmarks (`nox -s bench`): four generator architectures on 8x8 digits, same budget.
+"""keras-gan-arch benchmarks (run by `keras-plugins bench`, not shipped in the wheel): four
+generator architectures on 8x8 digits, same budget, and a sanity check of the digits-FID.
 
 Every architecture gets the same discriminator (SNGAN ResNet with spectral normalization), the
 same hinge loss, the same TTUR optimizers, data, batch size, number of epochs and seed, so the
 generator is the only difference. Samples are scored with the digits-FID against the train split
-(1000 samples from seeded z), and a sample grid per architecture is written to ``docs/images``.
+(1000 samples from seeded z), and a sample grid per architecture is written to the runner's
+``images`` folder (``docs/images`` in the repository).
 """
 
 from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
+import keras
 import numpy as np
+
+from keras_gan_arch import (
+    GAN,
+    dcgan_generator,
+    resnet_discriminator,
+    resnet_generator,
+    selfmod_generator,
+    upsample_generator,
+)
+from keras_gan_arch.checkerboard import checkerboard_score, high_frequency_share
+from keras_gan_arch.digits_fid import evaluate_digits, load_digits_images
+from keras_gan_arch.images import save_image_grid
+from keras_plugin_harness import BenchCase
+
+PLUGIN = "keras-gan-arch"
 
 ARCHITECTURES = ("dcgan", "upsample", "sngan-resnet", "selfmod")
 EPOCHS = int(os.environ.get("GAN_BENCH_EPOCHS", "25"))
@@ -19,16 +38,7 @@ SEEDS = tuple(int(s) for s in os.environ.get("GAN_BENCH_SEEDS", "0").split(","))
 LATENT, BASE, BATCH, SAMPLES = 32, 32, 64, 1000
 
 
-def _docs_images():
-    root = os.path.abspath(os.path.join(os.path.dirname(__file__), *[os.pardir] * 4))
-    folder = os.environ.get("GAN_BENCH_IMAGES", os.path.join(root, "docs", "images"))
-    os.makedirs(folder, exist_ok=True)
-    return folder
-
-
 def build_generator(architecture):
-    from . import dcgan_generator, resnet_generator, selfmod_generator, upsample_generator
-
     shape = (8, 8, 1)
     if architecture == "dcgan":
         return dcgan_generator(shape, LATENT, BASE, 2)
@@ -41,11 +51,6 @@ def build_generator(architecture):
 
 def train_architecture(architecture, seed=0, epochs=EPOCHS):
     """Train one architecture on the digits train split; returns (gan, seconds)."""
-    import keras
-
-    from . import GAN, resnet_discriminator
-    from .digits_fid import load_digits_images
-
     keras.utils.set_random_seed(seed)
     images, _ = load_digits_images("train")
     gan = GAN(
@@ -66,9 +71,6 @@ def train_architecture(architecture, seed=0, epochs=EPOCHS):
 
 def _row(name, images, seed="-", params="-", seconds="-", ema_fid="-"):
     """One table row: ``images`` scored by the digits-FID and the checkerboard measures."""
-    from .checkerboard import checkerboard_score, high_frequency_share
-    from .digits_fid import evaluate_digits
-
     scores = evaluate_digits(images)
     return {
         "architecture": name,
@@ -84,21 +86,20 @@ def _row(name, images, seed="-", params="-", seconds="-", ema_fid="-"):
     }
 
 
-def measure_architectures():
+def measure_architectures(images):
     """Rows: architecture, generator size, train time, digits-FID (raw and EMA), P/R, D/C,
-    checkerboard and high-frequency shares; plus the real test split as a reference row."""
-    from .digits_fid import evaluate_digits, load_digits_images
-    from .images import save_image_grid
-
+    checkerboard and high-frequency shares; plus the real test split as a reference row. The
+    grids of EMA samples go to the folder ``images``."""
     rows = [_row("real test digits (reference)", load_digits_images("test")[0])]
-    folder = _docs_images()
+    folder = Path(images)
+    folder.mkdir(parents=True, exist_ok=True)
     for architecture in ARCHITECTURES:
         for seed in SEEDS:
             gan, seconds = train_architecture(architecture, seed)
             raw = gan.sample(SAMPLES, seed=1234, use_ema=False)
             ema = gan.sample(SAMPLES, seed=1234, use_ema=True)
             if seed == SEEDS[0]:
-                path = os.path.join(folder, f"gan-arch-{architecture}.png")
+                path = os.fspath(folder / f"gan-arch-{architecture}.png")
                 save_image_grid(path, ema[:64], columns=8, scale=4)
             ema_fid = round(evaluate_digits(ema)["fid"], 2)
             params = gan.generator.count_params()
@@ -108,8 +109,6 @@ def measure_architectures():
 
 def measure_fid_validation():
     """The digits-FID on inputs whose answer is known: real vs real low, degenerate high."""
-    from .digits_fid import evaluate_digits, load_digits_images
-
     test, labels = load_digits_images("test")
     rng = np.random.default_rng(0)
     inputs = {
@@ -122,4 +121,23 @@ def measure_fid_validation():
     return [
         {"input": name, **{k: round(v, 3) for k, v in evaluate_digits(x).items()}}
         for name, x in inputs.items()
+    ]
+
+
+def bench_cases(images: Path) -> list[BenchCase]:
+    """The cases `keras-plugins bench` runs; the grids are written to ``images``."""
+    return [
+        BenchCase(
+            "digits-fid",
+            "DCGAN vs upsample vs SNGAN-ResNet vs SELF-MOD on 8x8 digits "
+            "(same budget): digits-FID, precision/recall, checkerboard",
+            measure=lambda: measure_architectures(images),
+            backends=("tensorflow",),
+        ),
+        BenchCase(
+            "fid-validation",
+            "digits-FID sanity: real test vs train, noise, collapsed",
+            measure=measure_fid_validation,
+            backends=("tensorflow",),
+        ),
     ]
