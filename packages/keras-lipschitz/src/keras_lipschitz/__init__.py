@@ -1,25 +1,25 @@
 """keras-lipschitz: spectral normalization done right, spectral-norm regularization, gradient
-penalties, and a Lipschitz report, for Keras 3 on TensorFlow, JAX and PyTorch.
+penalties, and a Lipschitz report, for Keras 3 on TensorFlow, JAX and PyTorch."""
 
-Keras is imported on first access to a public name (``keras_plugin_harness.lazy_exports``),
-so discovering plugins stays cheap.
-"""
+from keras_lipschitz._input_gradient import input_gradient
 
-from keras_plugin_harness import lazy_exports
+# The function, not its module: `keras_lipschitz.gradient_penalty` is the function (the
+# submodule stays importable as `from keras_lipschitz.gradient_penalty import ...`).
+from keras_lipschitz.gradient_penalty import KINDS, gradient_norms, gradient_penalty, interpolate
+from keras_lipschitz.regularizer import SpectralNormRegularizer
+from keras_lipschitz.report import LipschitzReport, lipschitz_report
+from keras_lipschitz.spectral_normalization import SpectralNormalization
 
 __version__ = "0.1.0"
 
-# public name -> the submodule that defines it
-_WHERE = {
-    "SpectralNormalization": "spectral_normalization",
-    "SpectralNormRegularizer": "regularizer",
-    "gradient_penalty": "gradient_penalty",
-    "gradient_norms": "gradient_penalty",
-    "interpolate": "gradient_penalty",
-    "KINDS": "gradient_penalty",
-    "input_gradient": "_input_gradient",
-    "lipschitz_report": "report",
-    "LipschitzReport": "report",
-}
-__all__ = sorted(_WHERE)
-__getattr__, __dir__ = lazy_exports(__name__, _WHERE)
+__all__ = [
+    "KINDS",
+    "LipschitzReport",
+    "SpectralNormRegularizer",
+    "SpectralNormalization",
+    "gradient_norms",
+    "gradient_penalty",
+    "input_gradient",
+    "interpolate",
+    "lipschitz_report",
+]

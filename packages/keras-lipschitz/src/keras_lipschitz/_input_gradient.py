@@ -16,6 +16,8 @@ with respect to the weights `fn` reads (the penalty is part of the critic's loss
 
 import keras
 
+from keras_lipschitz import _keras_compat
+
 
 def input_gradient(fn, x):
     """Return ``(fn(x), d sum(fn(x)) / dx)``, the gradient differentiable w.r.t. weights.
@@ -64,31 +66,15 @@ def _tensorflow(fn, x):
 
 def _jax(fn, x):
     import jax
-    from keras.src.backend.common import global_state
-    from keras.src.backend.common.stateless_scope import StatelessScope
 
-    class _RecordingScope(StatelessScope):
-        """A child scope that starts from the parent's values and records assignments."""
-
-        def __init__(self, parent):
-            super().__init__()
-            if parent is not None:
-                self.state_mapping = dict(parent.state_mapping)
-            self.updated = {}
-
-        def add_update(self, update):
-            variable, _value = update
-            self.updated[id(variable)] = variable
-            super().add_update(update)
-
-    parent = global_state.get_global_attribute("stateless_scope")
+    parent = _keras_compat.current_stateless_scope()
     updated = {}
 
     def traced(inputs):
-        with _RecordingScope(parent) as scope:
+        with _keras_compat.RecordingScope(parent) as scope:
             outputs = fn(inputs)
         updated.update(scope.updated)
-        new_values = {key: scope.state_mapping[key] for key in scope.updated}
+        new_values = {key: scope.value_of(key) for key in scope.updated}
         return outputs, new_values
 
     outputs, pullback, new_values = jax.vjp(traced, x, has_aux=True)

@@ -11,15 +11,20 @@ import math
 
 import keras
 from keras import ops
-from keras.src.backend.common.backend_utils import _get_output_shape_given_tf_padding
-from keras.src.layers.convolutional.base_conv import BaseConv
-from keras.src.layers.convolutional.base_conv_transpose import BaseConvTranspose
-from keras.src.layers.convolutional.base_depthwise_conv import BaseDepthwiseConv
+
+# Keras' convolutions by kernel layout (every public subclass of its private base classes).
+_CONV = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D)
+_CONV_TRANSPOSE = (
+    keras.layers.Conv1DTranspose,
+    keras.layers.Conv2DTranspose,
+    keras.layers.Conv3DTranspose,
+)
+_DEPTHWISE_CONV = (keras.layers.DepthwiseConv1D, keras.layers.DepthwiseConv2D)
 
 
 def is_conv(layer):
     """Whether ``layer`` is a convolution `conv_operator` can express."""
-    return isinstance(layer, (BaseConv, BaseConvTranspose, BaseDepthwiseConv))
+    return isinstance(layer, _CONV + _CONV_TRANSPOSE + _DEPTHWISE_CONV)
 
 
 def matrix_layout(layer, kernel_shape):
@@ -29,11 +34,11 @@ def matrix_layout(layer, kernel_shape):
     spatial = tuple(range(rank - 2))
     if isinstance(layer, keras.layers.Embedding):
         return tuple(range(rank)), kernel_shape[0]
-    if isinstance(layer, BaseDepthwiseConv):  # (k..., in, multiplier) -> (in * multiplier, k)
+    if isinstance(layer, _DEPTHWISE_CONV):  # (k..., in, multiplier) -> (in * multiplier, k)
         return (rank - 2, rank - 1) + spatial, kernel_shape[-2] * kernel_shape[-1]
-    if isinstance(layer, BaseConvTranspose):  # (k..., out, in) -> (out, in * k)
+    if isinstance(layer, _CONV_TRANSPOSE):  # (k..., out, in) -> (out, in * k)
         return (rank - 2, rank - 1) + spatial, kernel_shape[-2]
-    if isinstance(layer, BaseConv):  # (k..., in, out) -> (out, in * k)
+    if isinstance(layer, _CONV):  # (k..., in, out) -> (out, in * k)
         return (rank - 1, rank - 2) + spatial, kernel_shape[-1]
     return (rank - 1,) + tuple(range(rank - 1)), kernel_shape[-1]  # Dense & co: (out, in)
 
@@ -52,11 +57,28 @@ def _spatial(shape, data_format):
     return tuple(shape[1:-1]) if data_format == "channels_last" else tuple(shape[2:])
 
 
+def _transposed_length(size, kernel_size, stride, padding, output_padding, dilation):
+    """Length of one spatial axis of size ``size`` after ``ops.conv_transpose`` (Keras' own
+    shape inference, on a symbolic one-channel input)."""
+    inputs = keras.KerasTensor((1, size, 1))
+    kernel = keras.KerasTensor((kernel_size, 1, 1))
+    outputs = ops.conv_transpose(
+        inputs,
+        kernel,
+        strides=stride,
+        padding=padding,
+        output_padding=output_padding,
+        data_format="channels_last",
+        dilation_rate=dilation,
+    )
+    return outputs.shape[1]
+
+
 def _transpose_output_padding(layer, out_spatial, target_spatial):
     """``output_padding`` making a transposed conv map ``out_spatial`` back to ``target``."""
     kernel_size = layer.kernel_size
     if all(
-        _get_output_shape_given_tf_padding(
+        _transposed_length(
             size, kernel_size[i], layer.strides[i], layer.padding, None, layer.dilation_rate[i]
         )
         == target
@@ -67,7 +89,7 @@ def _transpose_output_padding(layer, out_spatial, target_spatial):
     for i, (size, target) in enumerate(zip(out_spatial, target_spatial)):
         stride, dilation = layer.strides[i], layer.dilation_rate[i]
         for candidate in range(max(stride, 1)):
-            got = _get_output_shape_given_tf_padding(
+            got = _transposed_length(
                 size, kernel_size[i], stride, layer.padding, candidate, dilation
             )
             if got == target:
@@ -107,7 +129,7 @@ def conv_operator(layer, input_shape):
     )
     in_spatial = _spatial(in_shape, layer.data_format)
     out_spatial = _spatial(out_shape, layer.data_format)
-    if isinstance(layer, BaseConvTranspose):
+    if isinstance(layer, _CONV_TRANSPOSE):
         padding = layer.output_padding
 
         def forward(v, kernel):
@@ -119,7 +141,7 @@ def conv_operator(layer, input_shape):
         return forward, adjoint, out_shape
 
     back_padding = _transpose_output_padding(layer, out_spatial, in_spatial)
-    if isinstance(layer, BaseDepthwiseConv):
+    if isinstance(layer, _DEPTHWISE_CONV):
 
         def forward(v, kernel):
             return ops.depthwise_conv(v, kernel, **options)

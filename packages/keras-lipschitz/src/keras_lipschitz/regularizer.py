@@ -12,9 +12,8 @@ files save them under ``<layer>/kernel_regularizer``.
 import keras
 import numpy as np
 from keras import ops
-from keras.src.backend import get_stateless_scope, in_stateless_scope
-from keras.src.backend.common import global_state
 
+from keras_lipschitz import _keras_compat
 from keras_lipschitz._eager import outside_trace
 from keras_lipschitz._linear_maps import normalize
 
@@ -167,7 +166,7 @@ class SpectralNormRegularizer(keras.layers.Layer, keras.regularizers.Regularizer
 
     def _slot_for_value(self, value):
         """The slot whose kernel the current stateless scope maps to ``value`` (JAX's step)."""
-        scope = get_stateless_scope()
+        scope = _keras_compat.current_stateless_scope()
         for slot in self._slots:
             if slot.kernel is not None and scope.get_current_value(slot.kernel) is value:
                 return slot
@@ -178,7 +177,8 @@ class SpectralNormRegularizer(keras.layers.Layer, keras.regularizers.Regularizer
         if isinstance(x, keras.Variable):
             slot, value = self._slot_for_variable(x), x.value
         else:
-            slot, value = (self._slot_for_value(x) if in_stateless_scope() else None), x
+            stateless = _keras_compat.in_stateless_scope()
+            slot, value = (self._slot_for_value(x) if stateless else None), x
         matrix = _matrix(ops.convert_to_tensor(value))
         if slot is None:
             u = self._iterate(matrix, self._start(matrix.shape[1]), self.warmup_iterations)
@@ -228,7 +228,7 @@ class SpectralNormRegularizer(keras.layers.Layer, keras.regularizers.Regularizer
             "eps": self.eps,
             "warmup_iterations": self.warmup_iterations,
         }
-        if global_state.get_global_attribute("shared_objects/id_to_config_map") is not None:
+        if _keras_compat.saving_shared_objects():
             config[_SHARING_KEY] = id(self)
         return config
 
@@ -236,7 +236,7 @@ class SpectralNormRegularizer(keras.layers.Layer, keras.regularizers.Regularizer
     def from_config(cls, config):
         config = dict(config)
         instance_id = config.pop(_SHARING_KEY, None)
-        loaded = global_state.get_global_attribute("shared_objects/id_to_obj_map")
+        loaded = _keras_compat.loaded_shared_objects()
         if instance_id is None or loaded is None:
             return cls(**config)
         key = (_SHARING_KEY, instance_id)

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_lipschitz import _linear_maps
+from keras_lipschitz import _keras_compat, _linear_maps
 from keras_lipschitz._input_gradient import input_gradient
 from keras_lipschitz.spectral_normalization import SpectralNormalization
 
@@ -92,8 +92,7 @@ def _kernel_row(layer, wrapper=None):
         kernel = ops.convert_to_tensor(wrapper.normalized_kernel(), "float32")
         input_shape = _input_shape(wrapper)
     else:
-        variable = vars(inner).get("_kernel", vars(inner).get("kernel"))  # built-in wrappers too
-        variable = variable if variable is not None else vars(inner).get("_embeddings")
+        variable = _keras_compat.stored_kernel(inner)  # inside built-in wrappers too
         if not isinstance(variable, keras.Variable) or len(variable.shape) < 2:
             return None
         kernel = ops.convert_to_tensor(variable, "float32")

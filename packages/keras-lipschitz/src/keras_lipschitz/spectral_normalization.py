@@ -2,12 +2,10 @@
 
 import keras
 from keras import ops
-from keras.src.backend import in_stateless_scope
 
-from keras_lipschitz import _linear_maps
+from keras_lipschitz import _keras_compat, _linear_maps
 
 MODES = ("reshaped", "operator")
-_KERNEL_ATTRIBUTES = ("_kernel", "kernel", "_embeddings", "embeddings")
 
 
 def _check_int(name, value, minimum):
@@ -143,7 +141,7 @@ class SpectralNormalization(keras.layers.Wrapper):
         warmup = self.warmup_iterations
         if warmup is None:
             warmup = 100 if self._operator is not None else 15
-        if warmup and not in_stateless_scope():
+        if warmup and not _keras_compat.in_stateless_scope():
             u = _linear_maps.normalize(self.u.value, self.eps)
             v = _linear_maps.normalize(self.v.value, self.eps)
             u, v = self._power_iterate(self._read_kernel(), u, v, warmup)
@@ -152,9 +150,9 @@ class SpectralNormalization(keras.layers.Wrapper):
         self.built = True
 
     def _find_kernel_attribute(self):
-        for name in _KERNEL_ATTRIBUTES:
-            if isinstance(vars(self.layer).get(name), keras.Variable):
-                return name
+        name = _keras_compat.kernel_attribute(self.layer)
+        if name is not None:
+            return name
         raise ValueError(
             f"`layer` must have a `kernel` (or `embeddings`) variable; "
             f"{type(self.layer).__name__} has none. Received: layer={self.layer.name}"
@@ -163,7 +161,7 @@ class SpectralNormalization(keras.layers.Wrapper):
     @property
     def kernel_variable(self):
         """The wrapped layer's kernel variable (never modified by this wrapper)."""
-        return vars(self.layer)[self._kernel_attribute]
+        return _keras_compat.stored_attribute(self.layer, self._kernel_attribute)
 
     # ------------------------------------------------------------------ math
     def _read_kernel(self):
@@ -215,13 +213,8 @@ class SpectralNormalization(keras.layers.Wrapper):
             self.v.assign(v)
         normalized = ops.cast(kernel / self._sigma(kernel, u, v), self.layer.compute_dtype)
         # Run the wrapped layer on the normalized tensor without touching the variable.
-        attribute = self._kernel_attribute
-        variable = vars(self.layer)[attribute]
-        object.__setattr__(self.layer, attribute, normalized)
-        try:
+        with _keras_compat.attribute_replaced(self.layer, self._kernel_attribute, normalized):
             return self.layer(inputs, training=training)
-        finally:
-            object.__setattr__(self.layer, attribute, variable)
 
     def compute_output_shape(self, input_shape):
         return self.layer.compute_output_shape(input_shape)

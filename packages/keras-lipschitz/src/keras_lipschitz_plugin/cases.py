@@ -1,4 +1,5 @@
-"""Conformance cases: tiny models exercising the plugin (built after the backend is chosen)."""
+"""Conformance cases of keras-lipschitz: tiny models exercising the plugin (built after the
+backend is chosen; imported by the entry point's `conformance_cases` hook)."""
 
 import keras
 import numpy as np

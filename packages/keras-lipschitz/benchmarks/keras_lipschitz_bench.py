@@ -1,12 +1,20 @@
-"""Benchmarks for `nox -s bench`: step-time overheads, operator norms, generalization on digits."""
+"""keras-lipschitz benchmarks (run by `keras-plugins bench`, not shipped in the wheel): step-time
+overheads, operator norms, generalization on digits."""
+
+from pathlib import Path
 
 import keras
 import numpy as np
 
-from keras_lipschitz.gradient_penalty import gradient_penalty
-from keras_lipschitz.regularizer import SpectralNormRegularizer
-from keras_lipschitz.report import lipschitz_report
-from keras_lipschitz.spectral_normalization import SpectralNormalization
+from keras_lipschitz import (
+    SpectralNormalization,
+    SpectralNormRegularizer,
+    gradient_penalty,
+    lipschitz_report,
+)
+from keras_plugin_harness import BenchCase
+
+PLUGIN = "keras-lipschitz"
 
 
 def _digits(image):
@@ -183,3 +191,40 @@ def generalization():
                 }
             )
     return rows
+
+
+def bench_cases(images: Path) -> list[BenchCase]:
+    """The cases of `keras-plugins bench --plugin keras-lipschitz` (``images``: unused, this
+    plugin draws no figures)."""
+    return [
+        BenchCase(
+            "sn-reshaped-step",
+            "digits CNN train step: SN (reshaped) vs unconstrained",
+            baseline=plain_step,
+            candidate=sn_reshaped_step,
+            max_ratio=1.15,
+        ),
+        BenchCase(
+            "sn-operator-step",
+            "digits CNN train step: SN (operator) vs unconstrained",
+            baseline=plain_step,
+            candidate=sn_operator_step,
+        ),
+        BenchCase(
+            "gp-step",
+            "digits critic step: WGAN loss + WGAN-GP vs WGAN loss",
+            baseline=critic_step,
+            candidate=critic_gp_step,
+            max_ratio=3.0,
+        ),
+        BenchCase(
+            "conv-operator-norm",
+            "true operator norm of Conv2D(16,3,same) on 16x16x8",
+            measure=operator_norms,
+        ),
+        BenchCase(
+            "digits-generalization",
+            "digits MLP/CNN, 3 seeds: none vs SN-reg vs SN",
+            measure=generalization,
+        ),
+    ]
