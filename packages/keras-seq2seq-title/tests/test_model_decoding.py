@@ -9,17 +9,17 @@ from keras_seq2seq_title import (
     BagOfCharsPrior,
     EncoderDecoderAttention,
     TitleGenerator,
-    _cases,
     naive_beam_search,
 )
 from keras_seq2seq_title.decoding import ban_repeated_ngrams, encode_sources, generate, search_ids
+from keras_seq2seq_title_plugin import cases
 
 
 @pytest.fixture(scope="module")
 def trained():
     keras.utils.set_random_seed(7)
-    model = _cases.build_tiny()
-    x, y = _cases.tiny_data()
+    model = cases.build_tiny()
+    x, y = cases.tiny_data()
     model.fit(x, y, batch_size=8, epochs=8, verbose=0)
     return model
 
@@ -61,7 +61,7 @@ def test_attention_matches_numpy(score):
 
 
 def test_model_validation_messages():
-    tok = _cases.tokenizer()
+    tok = cases.tokenizer()
     with pytest.raises(ValueError, match=r"`units` must be an integer >= 1. Received: units=0"):
         TitleGenerator(tok, units=0)
     with pytest.raises(ValueError, match="`attention` must be one of"):
@@ -71,7 +71,7 @@ def test_model_validation_messages():
 
 
 def test_loss_ignores_padding_and_config_round_trip(trained):
-    x, y = _cases.tiny_data()
+    x, y = cases.tiny_data()
     logits = keras.ops.convert_to_numpy(trained(x))
     assert logits.shape == (*y.shape, trained.tokenizer.vocabulary_size)
     logp = (
@@ -92,7 +92,7 @@ def test_loss_ignores_padding_and_config_round_trip(trained):
 
 
 def test_fast_greedy_equals_naive_greedy(trained):
-    texts = [p.content for p in _cases.PAIRS[:3]]
+    texts = [p.content for p in cases.PAIRS[:3]]
     source = encode_sources(trained.tokenizer, texts, 48)  # padded batch, one encoder run
     fast = search_ids(trained, source, beam_size=1, max_length=8, min_length=0)
     naive = [naive_beam_search(trained, [t for t in row if t], 1, 8) for row in source]
@@ -103,7 +103,7 @@ def test_fast_greedy_equals_naive_greedy(trained):
 def test_beam_scores_match_the_full_model(trained):
     # The cached, beam-reordered decoder states must give the same log-probability as running
     # the whole model on the returned title (catches wrong state gathering).
-    source = encode_sources(trained.tokenizer, [p.content for p in _cases.PAIRS[:3]], 48)
+    source = encode_sources(trained.tokenizer, [p.content for p in cases.PAIRS[:3]], 48)
     titles, scores = search_ids(trained, source, 4, 10, min_length=0, return_scores=True)
     eos = trained.tokenizer.eos_id
     for row, title, score in zip(source, titles, scores):
@@ -115,7 +115,7 @@ def test_beam_scores_match_the_full_model(trained):
 
 
 def test_decoding_constraints(trained):
-    source = encode_sources(trained.tokenizer, [p.content for p in _cases.PAIRS], 48)
+    source = encode_sources(trained.tokenizer, [p.content for p in cases.PAIRS], 48)
     for ids in search_ids(trained, source, 3, 6, min_length=6):
         assert len(ids) == 6  # min = max length: the end token was forbidden throughout
     for ids in search_ids(trained, source, 3, 20, min_length=0, no_repeat_ngram_size=2):
@@ -124,7 +124,7 @@ def test_decoding_constraints(trained):
     reserved = {0, 1, 2, 3}
     for ids in search_ids(trained, source, 3, 20, length_penalty=1.0):
         assert not reserved & set(ids)
-    texts = [p.content for p in _cases.PAIRS]
+    texts = [p.content for p in cases.PAIRS]
     first = generate(trained, texts, beam_size=1, top_k=5, top_p=0.9, seed=3, temperature=1.5)
     assert (
         generate(trained, texts, beam_size=1, top_k=5, top_p=0.9, seed=3, temperature=1.5) == first
@@ -146,8 +146,8 @@ def test_save_and_reload_with_tokenizer(trained, tmp_path):
     trained.save(path)
     loaded = keras.saving.load_model(path)
     assert loaded.tokenizer == trained.tokenizer
-    state, again = _cases.generation_state(trained), _cases.generation_state(loaded)
+    state, again = cases.generation_state(trained), cases.generation_state(loaded)
     for key in state:
         np.testing.assert_array_equal(state[key], again[key])
-    texts = [p.content for p in _cases.PAIRS]
+    texts = [p.content for p in cases.PAIRS]
     assert loaded.generate(texts) == trained.generate(texts)

@@ -1,13 +1,16 @@
+import argparse
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
-from keras_seq2seq_title import _cases
-from keras_seq2seq_title.cli import main
+from keras_seq2seq_title.cli import build_parser, main
 from keras_seq2seq_title.dataset import TitleDataset
 from keras_seq2seq_title.training import load_title_model, read_state, train
+from keras_seq2seq_title_plugin import COMMANDS, cases, run_title
 
 TINY = dict(
     embedding_dim=8,
@@ -43,7 +46,7 @@ def test_dataset_batches_cover_every_pair_once_and_are_deterministic():
 
 
 def test_resume_continues_exactly(tmp_path):
-    pairs = _cases.PAIRS * 3
+    pairs = cases.PAIRS * 3
     common = dict(batch_size=4, validation_fraction=0.2, seed=0, verbose=0, min_count=1, **TINY)
     straight, _ = train(pairs, str(tmp_path / "a"), epochs=2, **common)
     train(pairs, str(tmp_path / "b"), epochs=1, **common)
@@ -62,7 +65,7 @@ def test_resume_continues_exactly(tmp_path):
 
 def test_cli_train_generate_evaluate(tmp_path, capsys):
     data = tmp_path / "pairs.tsv"
-    data.write_text("".join(f"{p.title}\t{p.content}\n" for p in _cases.PAIRS * 3), "utf-8")
+    data.write_text("".join(f"{p.title}\t{p.content}\n" for p in cases.PAIRS * 3), "utf-8")
     out = str(tmp_path / "run")
     size = [
         "--embedding-dim",
@@ -122,12 +125,44 @@ def test_cli_train_generate_evaluate(tmp_path, capsys):
     assert load_title_model(os.path.join(out, "model.keras")).tokenizer.vocabulary_size > 10
 
 
+def title_parser():
+    """``keras-plugins``' parser with only this plugin's ``title`` command."""
+    from keras_seq2seq_title_plugin import register_commands
+
+    parser = argparse.ArgumentParser(prog="keras-plugins")
+    register_commands(parser.add_subparsers())
+    return parser
+
+
 def test_register_commands_adds_title_subcommands():
-    import argparse
+    args = title_parser().parse_args(["title", "generate", "--model", "m", "--top-k", "5", "text"])
+    assert args.func is run_title
+    # the package's own command line parses what `keras-plugins title` hands over
+    forwarded = build_parser().parse_args([args.title_command, *args.title_args])
+    assert forwarded.top_k == 5 and forwarded.text == ["text"] and callable(forwarded.func)
+    # the hook lists the package's commands without importing it
+    assert "{" + ",".join(COMMANDS) + "}" in build_parser().format_usage()
+    with pytest.raises(SystemExit):
+        title_parser().parse_args(["title", "summarize"])
 
-    from keras_seq2seq_title import _plugin
 
-    parser = argparse.ArgumentParser()
-    _plugin.register_commands(parser.add_subparsers())
-    args = parser.parse_args(["title", "generate", "--model", "m", "--top-k", "5", "text"])
-    assert args.top_k == 5 and args.text == ["text"] and callable(args.func)
+def test_keras_plugins_title_generate_runs_the_package_command(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    pairs = cases.PAIRS * 2
+    train(pairs, out, epochs=1, batch_size=4, min_count=1, verbose=0, **TINY)
+    args = title_parser().parse_args(
+        ["title", "generate", "--model", out, "--beam", "1", "--max-length", "4", "hello", "x"]
+    )
+    assert args.func(args) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2
+
+
+def test_listing_and_registering_commands_do_not_import_keras():
+    code = (
+        "import argparse, sys; import keras_seq2seq_title_plugin as p; "
+        "p.register_commands(argparse.ArgumentParser().add_subparsers()); p.plugin_info(); "
+        "print(sorted(m for m in ('keras', 'keras_seq2seq_title') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -1,6 +1,7 @@
-"""``keras-plugins title train|generate|evaluate`` and ``python -m keras_seq2seq_title``.
+"""``python -m keras_seq2seq_title train|generate|evaluate`` (also ``keras-plugins title ...``).
 
-Parsers are built without importing Keras; each command imports what it needs when it runs.
+The harness' ``keras-plugins title`` hands its arguments to :func:`main`. Each command imports
+the modules it needs when it runs.
 """
 
 from __future__ import annotations
@@ -221,10 +222,14 @@ def run_evaluate(args) -> int:
     return 0
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m keras_seq2seq_title", description="seq2seq title generator"
-    )
+def build_parser(prog: str = "python -m keras_seq2seq_title") -> argparse.ArgumentParser:
+    """The command line: ``train``, ``generate`` and ``evaluate`` under ``prog``."""
+    parser = argparse.ArgumentParser(prog=prog, description="seq2seq title generator")
     add_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None, prog: str = "python -m keras_seq2seq_title") -> int:
+    """Run one command (``argv`` defaults to ``sys.argv[1:]``); returns the exit status."""
+    args = build_parser(prog).parse_args(argv)
     return args.func(args)

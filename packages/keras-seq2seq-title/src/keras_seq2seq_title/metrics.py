@@ -72,7 +72,7 @@ def rouge_scores(hypotheses: Sequence[str], references: Sequence[str]) -> dict[s
             "`hypotheses` and `references` must be non-empty and equally long. "
             f"Received: {len(hypotheses)} hypotheses, {len(references)} references"
         )
-    totals = collections.Counter()
+    totals: collections.Counter[str] = collections.Counter()
     for hyp, ref in zip(hypotheses, references):
         totals.update(rouge_pair(hyp, ref))
     return {k: totals[k] / len(references) for k in ("rouge-1", "rouge-2", "rouge-l")}

@@ -1,10 +1,15 @@
-"""Conformance cases: a tiny title generator on a few pairs (built lazily by the harness)."""
+"""Conformance cases: a tiny title generator on a few pairs (imported by the hooks only)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from .data import Pair
+from keras_plugin_harness import ConformanceCase, Misuse
+from keras_seq2seq_title import CharTokenizer, Pair, TitleGenerator, compile_title_model, generate
+from keras_seq2seq_title.dataset import encode_pairs, pad
+from keras_seq2seq_title.decoding import encode_sources, search_ids
 
 PAIRS = [
     Pair("宴桃园豪杰三结义", "滚滚长江东逝水，浪花淘尽英雄。话说天下大势，分久必合，合久必分。"),
@@ -16,16 +21,12 @@ PAIRS = [
 ]
 
 
-def tokenizer():
-    from .tokenizer import CharTokenizer
-
+def tokenizer() -> CharTokenizer:
     return CharTokenizer.build([t for p in PAIRS for t in (p.title, p.content)], min_count=1)
 
 
-def build_tiny(**overrides):
-    from .model import TitleGenerator, compile_title_model
-
-    kwargs = dict(
+def build_tiny(**overrides: Any) -> TitleGenerator:
+    kwargs: dict[str, Any] = dict(
         embedding_dim=8,
         units=8,
         encoder_layers=2,
@@ -39,19 +40,15 @@ def build_tiny(**overrides):
     return model
 
 
-def tiny_data():
-    from .dataset import encode_pairs, pad
-
+def tiny_data() -> tuple[list[np.ndarray], np.ndarray]:
     tok = tokenizer()
     sources, titles = encode_pairs(tok, PAIRS * 4, 48, 24)
     source, title = pad(sources), pad(titles)
     return [source, title[:, :-1]], title[:, 1:]
 
 
-def generation_state(model):
+def generation_state(model: TitleGenerator) -> dict[str, np.ndarray]:
     """Greedy and beam titles (ids) plus the vocabulary bytes: must survive save/load."""
-    from .decoding import encode_sources, search_ids
-
     source = encode_sources(model.tokenizer, [p.content for p in PAIRS[:3]], 48)
     out = {}
     for beams in (1, 3):
@@ -64,13 +61,7 @@ def generation_state(model):
     return out
 
 
-def misuses():
-    from keras_plugin_harness import Misuse
-
-    from .decoding import generate
-    from .model import TitleGenerator
-    from .tokenizer import CharTokenizer
-
+def misuses() -> list[Misuse]:
     return [
         Misuse("units", lambda: TitleGenerator(tokenizer(), units=0), description="no units"),
         Misuse("attention", lambda: TitleGenerator(tokenizer(), attention="dot-product")),
@@ -85,9 +76,7 @@ def misuses():
     ]
 
 
-def tiny_case(name="tiny-general", **overrides):
-    from keras_plugin_harness import ConformanceCase
-
+def tiny_case(name: str = "tiny-general", **overrides: Any) -> ConformanceCase:
     return ConformanceCase(
         name=name,
         build_model=(lambda: build_tiny(**overrides)) if overrides else build_tiny,
@@ -100,13 +89,11 @@ def tiny_case(name="tiny-general", **overrides):
     )
 
 
-def build_tiny_additive_no_prior():
+def build_tiny_additive_no_prior() -> TitleGenerator:
     return build_tiny(attention="additive", use_prior=False, encoder_layers=1, decoder_layers=1)
 
 
-def additive_case():
-    from keras_plugin_harness import ConformanceCase
-
+def additive_case() -> ConformanceCase:
     return ConformanceCase(
         name="tiny-additive-noprior",
         build_model=build_tiny_additive_no_prior,

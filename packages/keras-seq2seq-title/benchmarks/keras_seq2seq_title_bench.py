@@ -1,21 +1,54 @@
-"""Benchmarks (`nox -s bench`): decoder speed, and quality on the embedded corpus."""
+"""keras-seq2seq-title benchmarks (run by `keras-plugins bench`, not shipped in the wheel):
+decoder speed, and quality on the embedded corpus.
+
+Keras and the plugin are imported inside the functions: the runner imports this module in a
+process that only lists the plugins too.
+"""
 
 from __future__ import annotations
 
 import tempfile
 import time
+from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+from keras_plugin_harness import BenchCase
+
+PLUGIN = "keras-seq2seq-title"
 
 STEPS = 24
 
 
-def _speed_model():
+def bench_cases(images: Path) -> list[BenchCase]:
+    """The decoder-speed timing case and the embedded-corpus quality case (no figures:
+    ``images`` is not used)."""
+    return [
+        BenchCase(
+            "decode-beam3",
+            "fast beam-3 decoder vs the seed's naive decoder (time ratio, "
+            "same model and article, 24 steps each)",
+            baseline=naive_decoder,
+            candidate=fast_decoder,
+            max_ratio=0.2,
+            steps=2,
+            blocks=5,
+        ),
+        BenchCase(
+            "embedded-corpus",
+            "train 24 epochs on the embedded corpus (word tokens); ROUGE/BLEU of the "
+            "model, lead-N and nearest-neighbour retrieval on held-out pairs",
+            measure=embedded_corpus_quality,
+            backends=("tensorflow",),
+        ),
+    ]
+
+
+def _speed_model() -> tuple[Any, list[int]]:
     import keras
 
-    from .corpus import stdlib_pairs
-    from .model import TitleGenerator
-    from .tokenizer import CharTokenizer
+    from keras_seq2seq_title import CharTokenizer, TitleGenerator, stdlib_pairs
 
     keras.utils.set_random_seed(0)
     pairs = stdlib_pairs(limit=300)
@@ -26,17 +59,17 @@ def _speed_model():
     return model, tok.encode(article, max_length=model.max_source_length)
 
 
-def naive_decoder():
+def naive_decoder() -> Any:
     """Setup: the seed's decoder (whole model per step), beam 3, exactly ``STEPS`` steps."""
-    from .naive import naive_beam_search
+    from keras_seq2seq_title import naive_beam_search
 
     model, ids = _speed_model()
     return lambda: naive_beam_search(model, ids, 3, STEPS, min_length=STEPS)
 
 
-def fast_decoder():
+def fast_decoder() -> Any:
     """Setup: the cached-state batched-beam decoder, beam 3, exactly ``STEPS`` steps."""
-    from .decoding import search_ids
+    from keras_seq2seq_title.decoding import search_ids
 
     model, ids = _speed_model()
     source = np.array([ids], dtype="int32")
@@ -73,7 +106,7 @@ def _timed(step):
 class TimeBudget:
     """Keras callback factory: stop ``fit`` after ``seconds`` (checked after each batch)."""
 
-    def __new__(cls, seconds):
+    def __new__(cls, seconds: float) -> Any:
         import keras
 
         class _Budget(keras.callbacks.Callback):
@@ -122,10 +155,10 @@ def embedded_corpus_quality(
     BLEU (percent) of the model (beam 3), lead-N and nearest-neighbour retrieval, then a few
     sample titles, the training summary and the decoder speed rows.
     """
-    from .corpus import embedded_corpus, split_pairs
-    from .evaluation import evaluate
-    from .tokenizer import contains_cjk
-    from .training import train
+    from keras_seq2seq_title.corpus import embedded_corpus, split_pairs
+    from keras_seq2seq_title.evaluation import evaluate
+    from keras_seq2seq_title.tokenizer import contains_cjk
+    from keras_seq2seq_title.training import train
 
     pairs = embedded_corpus()
     out_dir = out_dir or tempfile.mkdtemp(prefix="title-bench-")
