@@ -8,7 +8,8 @@ import keras
 import numpy as np
 import pytest
 
-from keras_probe import _bench, probe
+import keras_probe_bench
+from keras_probe import probe
 
 
 def test_inactive_probe_returns_its_argument():
@@ -39,8 +40,8 @@ def _traced_ops(model, x):
 
 
 def test_probed_model_traces_the_same_ops_as_the_plain_one():
-    plain, x = _bench._model(probed=False)
-    probed, _ = _bench._model(probed=True)
+    plain, x = keras_probe_bench._model(probed=False)
+    probed, _ = keras_probe_bench._model(probed=True)
     x = x[:4]
     plain_ops, probed_ops = _traced_ops(plain, x), _traced_ops(probed, x)
     assert len(plain_ops) > 10

@@ -1,25 +1,23 @@
-"""keras-probe: capture intermediate tensors, in-model losses and metrics, process-safe data.
+"""keras-probe: capture intermediate tensors, in-model losses and metrics, process-safe data."""
 
-Keras is imported on first access to a public name (``keras_plugin_harness.lazy_exports``),
-so discovering plugins stays cheap.
-"""
-
-from keras_plugin_harness import lazy_exports
+from keras_probe._attention import ProbedMultiHeadAttention
+from keras_probe._capture import Captured, capture
+from keras_probe._data import BatchError, SeededPyDataset
+from keras_probe._internal import AddLoss, AddMetric
+from keras_probe._probe import is_probing, probe
+from keras_probe._recorder import ProbeRecorder
 
 __version__ = "0.1.0"
 
-# public name -> the submodule that defines it
-_WHERE = {
-    "AddLoss": "_internal",
-    "AddMetric": "_internal",
-    "BatchError": "_data",
-    "Captured": "_capture",
-    "ProbedMultiHeadAttention": "_attention",
-    "ProbeRecorder": "_recorder",
-    "SeededPyDataset": "_data",
-    "capture": "_capture",
-    "is_probing": "_probe",
-    "probe": "_probe",
-}
-__all__ = sorted(_WHERE)
-__getattr__, __dir__ = lazy_exports(__name__, _WHERE)
+__all__ = [
+    "AddLoss",
+    "AddMetric",
+    "BatchError",
+    "Captured",
+    "ProbeRecorder",
+    "ProbedMultiHeadAttention",
+    "SeededPyDataset",
+    "capture",
+    "is_probing",
+    "probe",
+]

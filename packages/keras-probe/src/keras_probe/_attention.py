@@ -16,8 +16,8 @@ class ProbedMultiHeadAttention(keras.layers.MultiHeadAttention):
     A drop-in replacement (same arguments, same weights, loads the same checkpoints) that calls
     `probe(probe_name, scores)` with the softmax scores of shape `(batch, heads, query, key)`.
     While no capture is active it runs exactly the parent's code, including the fused
-    dot-product attention kernel; while one is active it computes the explicit scores (the
-    parent's `return_attention_scores=True` path), which differs by float round-off only.
+    dot-product attention kernel; while one is active it calls the parent with
+    `return_attention_scores=True` (the explicit scores), which differs by float round-off only.
 
     Recipe without the wrapper: call the stock layer with `return_attention_scores=True` inside
     your own layer and `probe()` the second output.
@@ -50,25 +50,37 @@ class ProbedMultiHeadAttention(keras.layers.MultiHeadAttention):
         super().__init__(num_heads=num_heads, key_dim=key_dim, **kwargs)
         self.probe_name = probe_name
 
-    def _compute_attention(
+    # The public `call` (same signature as the parent's), so the parent's own code runs
+    # unchanged, fused kernel included, whenever no probe would be recorded.
+    def call(
         self,
         query: Any,
-        key: Any,
         value: Any,
+        key: Any = None,
+        query_mask: Any = None,
+        value_mask: Any = None,
+        key_mask: Any = None,
         attention_mask: Any = None,
-        training: Any = None,
         return_attention_scores: bool = False,
-        **kwargs: Any,
+        training: Any = None,
+        use_causal_mask: bool = False,
     ) -> Any:
-        if not is_probing():
-            return super()._compute_attention(
-                query, key, value, attention_mask, training, return_attention_scores, **kwargs
-            )
-        output, scores = super()._compute_attention(
-            query, key, value, attention_mask, training, True, **kwargs
+        arguments = dict(
+            key=key,
+            query_mask=query_mask,
+            value_mask=value_mask,
+            key_mask=key_mask,
+            attention_mask=attention_mask,
+            training=training,
+            use_causal_mask=use_causal_mask,
         )
+        if not is_probing():
+            return super().call(
+                query, value, return_attention_scores=return_attention_scores, **arguments
+            )
+        output, scores = super().call(query, value, return_attention_scores=True, **arguments)
         probe(self.probe_name, scores)
-        return output, (scores if return_attention_scores else None)
+        return (output, scores) if return_attention_scores else output
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "probe_name": self.probe_name}

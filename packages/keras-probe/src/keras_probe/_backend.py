@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 import sys
+import types
 from collections.abc import Callable
 from typing import Any
 
 import keras
 import numpy as np
+
+from keras_probe import _keras_compat
 
 
 def name() -> str:
@@ -49,18 +51,12 @@ def has_value(variable: Any) -> bool:
     """
     if name() != "jax":
         return True
-    from keras.src.backend.common.stateless_scope import get_stateless_scope
-
-    scope = get_stateless_scope()
-    in_scope = scope is not None and scope.get_current_value(variable) is not None
-    return in_scope or variable._value is not None
+    return _keras_compat.variable_has_value(variable)
 
 
 def in_traced_step() -> bool:
     """True inside a stateless scope: a JAX train/test/predict step being traced or run."""
-    from keras.src.backend.common.stateless_scope import in_stateless_scope
-
-    return in_stateless_scope()
+    return _keras_compat.in_stateless_scope()
 
 
 def sync_in_compute_loss(layer: Any, sync: Callable[[Any], None]) -> None:
@@ -73,27 +69,12 @@ def sync_in_compute_loss(layer: Any, sync: Callable[[Any], None]) -> None:
     not reachable from a layer's `call` otherwise, hence the stack walk; it happens only
     while JAX traces the step (once per compiled function), not on every step.
     """
-    frame = sys._getframe(1)
+    frame: types.FrameType | None = sys._getframe(1)
     while frame is not None:
         model = frame.f_locals.get("self")
         frame = frame.f_back
-        if not isinstance(model, keras.Model) or "_keras_probe_sync" in vars(model):
+        if not isinstance(model, keras.Model) or _keras_compat.compute_loss_wrapped(model):
             continue
-        if "_layers" not in vars(model):  # a model whose __init__ has not run yet
-            continue
-        if any(sub is layer for sub in model._flatten_layers()):
-            _run_after_compute_loss(model, sync)
-
-
-def _run_after_compute_loss(model: Any, sync: Callable[[Any], None]) -> None:
-    compute_loss = model.compute_loss
-
-    @functools.wraps(compute_loss)  # keeps the signature Keras inspects for `training`
-    def compute_loss_then_sync(*args: Any, **kwargs: Any) -> Any:
-        loss = compute_loss(*args, **kwargs)
-        sync(model)
-        return loss
-
-    # object.__setattr__: a function is not state for Keras to track on the model.
-    object.__setattr__(model, "compute_loss", compute_loss_then_sync)
-    object.__setattr__(model, "_keras_probe_sync", True)
+        # (a model whose __init__ has not run yet lists no layers)
+        if any(sub is layer for sub in _keras_compat.flatten_layers(model)):
+            _keras_compat.run_after_compute_loss(model, sync)

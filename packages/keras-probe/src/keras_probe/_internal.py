@@ -8,7 +8,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from keras_probe import _backend
+from keras_probe import _backend, _keras_compat
 
 
 def _split(inputs: Any) -> tuple[Any, Any]:
@@ -96,8 +96,14 @@ class _LayerMean(keras.metrics.Metric):
         if self.mirror is not None and layer is not None and layer.built:
             self.mirror.assign(ops.stack([layer.total, layer.count]))
 
-    def result(self) -> Any:
+    def _owner(self) -> AddMetric:
         layer = self._layer()
+        if layer is None:
+            raise RuntimeError(f"The `AddMetric` layer of metric {self.name!r} no longer exists.")
+        return layer
+
+    def result(self) -> Any:
+        layer = self._owner()
         total, count = layer.total, layer.count
         if _backend.has_value(total) and _backend.has_value(count):
             value = ops.divide_no_nan(total, count)
@@ -110,7 +116,7 @@ class _LayerMean(keras.metrics.Metric):
         return ops.where(ops.isnan(mirror[1]), value, from_mirror)
 
     def reset_state(self) -> None:
-        layer = self._layer()
+        layer = self._owner()
         if layer.built:
             layer.total.assign(0.0)
             layer.count.assign(0.0)
@@ -198,7 +204,7 @@ class AddMetric(keras.layers.Layer):
 
 
 def _sync_trackers(model: keras.Model) -> None:
-    for layer in model._flatten_layers():
+    for layer in _keras_compat.flatten_layers(model):
         if isinstance(layer, AddMetric):
             layer.tracker.copy_layer_state()
 

@@ -7,7 +7,8 @@ Keras compile it with its own `make_*_function(force=True)` (so `jit_compile`, d
 strategies and `steps_per_execution` behave as usual), and wrap the compiled function so the
 training/prediction loop still sees the original outputs while `sink` receives the probes. On
 exit the original step and the original compiled function are restored untouched: models that
-are not being captured never trace a probe.
+are not being captured never trace a probe. Keras has no public hook for this; the replacements
+on the model instance go through `_keras_compat`, which also notes the step signatures relied on.
 """
 
 from __future__ import annotations
@@ -15,14 +16,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from keras_probe import _backend
+from keras_probe import _backend, _keras_compat
 from keras_probe._probe import Collector, collecting
 
 _ATTRS = {
     "predict": ("predict_step", "predict_function", "make_predict_function"),
     "train": ("train_step", "train_function", "make_train_function"),
 }
-_REGISTRY = "_keras_probe_swaps"
 
 Sink = Callable[[dict[str, Any]], None]
 
@@ -52,10 +52,10 @@ class StepSwap:
         if self.installed:
             raise RuntimeError("this swap is already installed")
         step_attr, fn_attr, _ = _ATTRS[self.kind]
-        swaps = self.model.__dict__.setdefault(_REGISTRY, {})
+        swaps = _keras_compat.swap_registry(self.model)
         if self.kind not in swaps:
             swaps[self.kind] = (
-                self.model.__dict__.get(step_attr),
+                _keras_compat.instance_override(self.model, step_attr),
                 getattr(self.model, fn_attr),
                 [],
             )
@@ -68,7 +68,7 @@ class StepSwap:
             return
         self.installed = False
         step_attr, fn_attr, _ = _ATTRS[self.kind]
-        swaps = self.model.__dict__[_REGISTRY]
+        swaps = _keras_compat.swap_registry(self.model)
         step, function, listeners = swaps[self.kind]
         listeners.remove(self)
         if listeners:
@@ -76,20 +76,20 @@ class StepSwap:
             return
         del swaps[self.kind]
         if step is None:
-            self.model.__dict__.pop(step_attr, None)
+            _keras_compat.remove_from_instance(self.model, step_attr)
         else:
-            object.__setattr__(self.model, step_attr, step)
-        object.__setattr__(self.model, fn_attr, function)
+            _keras_compat.set_on_instance(self.model, step_attr, step)
+        _keras_compat.set_on_instance(self.model, fn_attr, function)
 
 
 def _compile(model: Any, kind: str) -> None:
     """(Re)build the swapped step and function for every listener on `model`'s `kind`."""
     step_attr, fn_attr, make_attr = _ATTRS[kind]
-    saved_step, _, listeners = model.__dict__[_REGISTRY][kind]
+    saved_step, _, listeners = _keras_compat.swap_registry(model)[kind]
     if saved_step is None:
-        model.__dict__.pop(step_attr, None)
+        _keras_compat.remove_from_instance(model, step_attr)
     else:
-        object.__setattr__(model, step_attr, saved_step)
+        _keras_compat.set_on_instance(model, step_attr, saved_step)
     original_step = getattr(model, step_attr)
     names: frozenset[str] | None = frozenset()
     for listener in listeners:
@@ -114,7 +114,7 @@ def _compile(model: Any, kind: str) -> None:
             return (result[0], collector.values), result[1]
         return result, collector.values
 
-    object.__setattr__(model, step_attr, probed_step)
+    _keras_compat.set_on_instance(model, step_attr, probed_step)
     getattr(model, make_attr)(force=True)
     compiled = getattr(model, fn_attr)
 
@@ -134,7 +134,7 @@ def _compile(model: Any, kind: str) -> None:
             sink(probes)
             return outputs
 
-    object.__setattr__(model, fn_attr, function)
+    _keras_compat.set_on_instance(model, fn_attr, function)
 
 
 def check_model(model: Any, argument: str = "model") -> None:

@@ -1,4 +1,5 @@
-"""Conformance cases: an attention model with a probe, a VAE with internal losses and metrics."""
+"""Conformance cases of keras-probe: an attention model with a probe, a VAE with internal losses
+and metrics (imported by the entry point's `conformance_cases` hook)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,7 @@ import keras
 import numpy as np
 
 from keras_plugin_harness import ConformanceCase, Misuse
-from keras_probe._attention import ProbedMultiHeadAttention
-from keras_probe._capture import capture
-from keras_probe._internal import AddLoss, AddMetric
-from keras_probe._probe import probe
-from keras_probe._recorder import ProbeRecorder
+from keras_probe import AddLoss, AddMetric, ProbedMultiHeadAttention, ProbeRecorder, capture, probe
 from keras_probe._vae import build_vae
 
 

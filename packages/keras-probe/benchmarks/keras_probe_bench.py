@@ -1,16 +1,20 @@
-"""Bench: predict time of a small attention model without probes, with inactive probes, active."""
+"""keras-probe benchmarks (run by `keras-plugins bench`, not shipped in the wheel): predict time
+of a small attention model without probes, with inactive probes, active."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
 from keras import ops
 
-from keras_probe._capture import capture
-from keras_probe._probe import probe
+from keras_plugin_harness import BenchCase
+from keras_probe import capture, probe
+
+PLUGIN = "keras-probe"
 
 SAMPLES, LENGTH, WIDTH, BATCH = 512, 16, 32, 128
 
@@ -71,3 +75,27 @@ def predict_probed_active() -> Callable[[], object]:
     # keep the context alive: a collected generator would exit the capture
     step.context = context  # type: ignore[attr-defined]
     return step
+
+
+def bench_cases(images: Path) -> list[BenchCase]:
+    """The cases of `keras-plugins bench --plugin keras-probe` (``images``: unused, this plugin
+    draws no figures)."""
+    return [
+        BenchCase(
+            "predict-inactive",
+            "predict time: attention model with a probe, no capture active, vs no probe",
+            baseline=predict_plain,
+            candidate=predict_probed_inactive,
+            max_ratio=1.02,
+            # the two graphs are identical (tests/test_inactive_cost.py); a 2% budget needs
+            # many blocks before the median of a shared machine's noise settles
+            blocks=21,
+        ),
+        BenchCase(
+            "predict-active",
+            "predict time: same model inside `capture` (scores returned) vs no probe",
+            baseline=predict_plain,
+            candidate=predict_probed_active,
+            max_ratio=1.15,
+        ),
+    ]
