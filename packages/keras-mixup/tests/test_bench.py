@@ -3,11 +3,12 @@
 import keras
 import numpy as np
 
-from keras_mixup import Mixup, _bench
+import keras_mixup_bench as bench
+from keras_mixup import Mixup
 
 
 def test_breakdown_variants_stop_where_they_say():
-    x_train, _, y_train, _ = _bench._digits()
+    x_train, _, y_train, _ = bench._digits()
     x, y = x_train[:32], y_train[:32]
 
     def trained(make):
@@ -20,9 +21,9 @@ def test_breakdown_variants_stop_where_they_say():
     def mixer():
         return Mixup(alpha=1.0, seed=0)
 
-    variants = list(_bench._breakdown_variants().values())
-    plain = trained(_bench._cnn)
-    wrapper, mixed_inputs, full = (trained(lambda v=v: v(_bench._cnn(), mixer())) for v in variants)
+    variants = list(bench._breakdown_variants().values())
+    plain = trained(bench._cnn)
+    wrapper, mixed_inputs, full = (trained(lambda v=v: v(bench._cnn(), mixer())) for v in variants)
     # the wrapper alone trains exactly as the plain model
     assert wrapper[0] == plain[0]
     for a, b in zip(wrapper[1], plain[1], strict=True):

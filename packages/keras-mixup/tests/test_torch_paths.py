@@ -4,9 +4,9 @@ functions, and blocks of steps' draws (``_ahead``) instead of per-step draws."""
 import keras
 import numpy as np
 import pytest
-from keras.src.utils.backend_utils import DynamicBackend
 
 from keras_mixup import ManifoldMixup, Mixup, MixupModel, _ahead, _sampling
+from keras_mixup._keras_compat import DynamicBackend
 
 CONFIGS = [
     (dict(alpha=0.4), None),

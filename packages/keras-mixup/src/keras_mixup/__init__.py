@@ -1,24 +1,23 @@
-"""keras-mixup: mixup, CutMix, SamplePairing and manifold mixup for any input and any labels.
+"""keras-mixup: mixup, CutMix, SamplePairing and manifold mixup for any input and any labels."""
 
-Keras is imported on first access to a public name (``keras_plugin_harness.lazy_exports``),
-so discovering plugins stays cheap.
-"""
-
-from keras_plugin_harness import lazy_exports
+from keras_mixup._base import BatchMixer
+from keras_mixup._dataset import MixupDataset
+from keras_mixup._loss import MixupLoss
+from keras_mixup._mixup import CutMix, Mixup
+from keras_mixup._model import ManifoldMixup, MixupModel
+from keras_mixup._sample_pairing import SamplePairing
+from keras_mixup._sampling import ops_backend
 
 __version__ = "0.1.0"
 
-# public name -> the submodule that defines it
-_WHERE = {
-    "BatchMixer": "_base",
-    "CutMix": "_mixup",
-    "ManifoldMixup": "_model",
-    "Mixup": "_mixup",
-    "MixupDataset": "_dataset",
-    "MixupLoss": "_loss",
-    "MixupModel": "_model",
-    "SamplePairing": "_sample_pairing",
-    "ops_backend": "_sampling",
-}
-__all__ = sorted(_WHERE)
-__getattr__, __dir__ = lazy_exports(__name__, _WHERE)
+__all__ = [
+    "BatchMixer",
+    "CutMix",
+    "ManifoldMixup",
+    "Mixup",
+    "MixupDataset",
+    "MixupLoss",
+    "MixupModel",
+    "SamplePairing",
+    "ops_backend",
+]

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import _rng, _sampling
+from ._keras_compat import add_in_place
 
 # Steps per block: as many as fit in BLOCK_BYTES, within [MIN_STEPS, MAX_STEPS]. A block costs
 # about as much as 10-20 single draws (the ops run once, on more data); it holds per step the
@@ -81,9 +82,8 @@ class DrawAhead:
         return torch.is_tensor(x) and x.device.type == "cpu" and not torch.compiler.is_compiling()
 
     def draw(self, x: Any) -> tuple[dict[str, Any], Any]:
-        import torch
-
-        state = self.mixer.generator.state.value
+        generator_state = self.mixer.generator.state
+        state = generator_state.value
         seed, counter = state.tolist()  # on the CPU: no device sync
         shape = tuple(x.shape)
         block = self.blocks.get(shape)
@@ -92,8 +92,8 @@ class DrawAhead:
                 self.blocks.clear()
             block = self.blocks[shape] = _Block(self, x, state)
         step = (counter - block.counter) // self.stride
-        with torch.no_grad():  # what `stride` draws would have done to the generator
-            state.add_(block.increment)
+        # what `stride` draws would have done to the generator
+        add_in_place(generator_state, block.increment)
         return block.steps[step]
 
 

@@ -11,21 +11,17 @@ interpolated loss would hide (``stack_twice``).
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any
 
-from keras.src.utils.backend_utils import DynamicBackend
-
-try:  # Keras keeps masks in a side table where a tensor takes no attributes (JAX)
-    from keras.src.backend import get_keras_mask, set_keras_mask
-except ImportError:  # pragma: no cover - older Keras keeps them as an attribute
-
-    def get_keras_mask(x: Any) -> Any:
-        return getattr(x, "_keras_mask", None)
-
-    def set_keras_mask(x: Any, mask: Any) -> None:
-        x._keras_mask = mask
+from ._keras_compat import (
+    DynamicBackend,
+    backend_module,
+    get_keras_mask,
+    keras_logits,
+    set_keras_logits,
+    set_keras_mask,
+)
 
 
 class StepBackend(DynamicBackend):
@@ -39,29 +35,20 @@ class StepBackend(DynamicBackend):
     """
 
     def __getattr__(self, name: str) -> Any:
-        native = _NATIVE.get(self._backend, {}).get(name)
+        native = _NATIVE.get(self.name, {}).get(name)
         if native is not None:
             return native
-        return getattr(_module(self._backend), name)
-
-
-_MODULES: dict[str, Any] = {}
-
-
-def _module(backend: str) -> Any:
-    if backend not in _MODULES:
-        _MODULES[backend] = importlib.import_module(f"keras.src.backend.{backend}")
-    return _MODULES[backend]
+        return getattr(backend_module(self.name), name)
 
 
 class _NumpyOverrides:
     """A backend's ``numpy`` namespace with a few functions of its own; any other name is
-    Keras' (``keras.src.backend.<backend>.numpy``)."""
+    Keras' (``_keras_compat.backend_module(backend).numpy``)."""
 
     backend = ""
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(_module(self.backend).numpy, name)
+        return getattr(backend_module(self.backend).numpy, name)
 
 
 class _TorchNumpy(_NumpyOverrides):
@@ -120,7 +107,7 @@ class _TorchNumpy(_NumpyOverrides):
         torch, _ = _torch()
         if all(torch.is_tensor(x) for x in xs):
             return torch.cat(xs, dim=axis)
-        return _module("torch").numpy.concatenate(xs, axis=axis)
+        return backend_module("torch").numpy.concatenate(xs, axis=axis)
 
 
 class _TensorFlowNumpy(_NumpyOverrides):
@@ -137,7 +124,7 @@ class _TensorFlowNumpy(_NumpyOverrides):
 
         x = tf.convert_to_tensor(x)
         if x.dtype != tf.int32:
-            return _module("tensorflow").numpy.argsort(x)
+            return backend_module("tensorflow").numpy.argsort(x)
         size = x.shape[-1] if x.shape[-1] is not None else tf.shape(x)[-1]
         return tf.math.top_k(tf.bitwise.invert(x), k=size).indices
 
@@ -145,7 +132,7 @@ class _TensorFlowNumpy(_NumpyOverrides):
 def _torch() -> tuple[Any, Any]:
     import torch
 
-    return torch, _module("torch").core
+    return torch, backend_module("torch").core
 
 
 def _torch_cast(x: Any, dtype: str) -> Any:
@@ -276,12 +263,12 @@ def stack_twice(y_pred: Any, stack: Callable[[Any, Any], Any]) -> Any:
 
 
 def _stack_outputs(y_pred: Any, stack: Callable[[Any, Any], Any]) -> Any:
-    logits = getattr(y_pred, "_keras_logits", None)
+    logits = keras_logits(y_pred)
     if logits is not None:  # Keras' TF sigmoid
         stacked = stack(y_pred, y_pred)
-        stacked._keras_logits = stack(logits, logits)
+        set_keras_logits(stacked, stack(logits, logits))
         return stacked
-    op = getattr(y_pred, "op", None)
+    op: Any = getattr(y_pred, "op", None)
     if getattr(op, "type", None) == "Softmax" and len(op.inputs) == 1:
         import tensorflow as tf
 

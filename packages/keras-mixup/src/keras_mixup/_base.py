@@ -7,14 +7,9 @@ from typing import Any
 import keras
 
 from . import _sampling
+from ._keras_compat import in_tf_graph, set_untracked
 
 SEED_KEY = "seed_generator_state"
-
-
-def _in_tf_graph() -> bool:
-    from keras.src.utils.backend_utils import in_tf_graph
-
-    return bool(in_tf_graph())
 
 
 class BatchMixer(keras.layers.Layer):
@@ -83,7 +78,7 @@ class BatchMixer(keras.layers.Layer):
         self.generator = keras.random.SeedGenerator(seed)
         self.backend = _sampling.ops_backend()
         self.built = True
-        object.__setattr__(self, "_tf_generators", {})  # untracked: never saved
+        set_untracked(self, "_tf_generators", {})  # never saved
 
     # -- randomness --------------------------------------------------------------------------
 
@@ -121,7 +116,7 @@ class BatchMixer(keras.layers.Layer):
         switched = False
         first = keras.tree.flatten(x)[0]
         if (
-            _in_tf_graph()
+            in_tf_graph()
             and keras.backend.backend() != "tensorflow"
             and not isinstance(first, keras.KerasTensor)
         ):
@@ -137,7 +132,7 @@ class BatchMixer(keras.layers.Layer):
             mixed = _sampling.mix_inputs(self.backend, x, params)
             if y is None:
                 return mixed
-            out = (mixed, self.mix_labels(y, params))
+            out: tuple[Any, ...] = (mixed, self.mix_labels(y, params))
             if sample_weight is not None:
                 out += (_sampling.mix_sample_weight(self.backend, sample_weight, params),)
             return out

@@ -13,6 +13,7 @@ import keras
 
 from . import _ahead, _backend_ops, _context, _sampling
 from ._base import BatchMixer
+from ._keras_compat import compiled_loss, nested_layers, set_untracked
 from ._sample_pairing import SamplePairing
 
 
@@ -94,11 +95,7 @@ class MixupModel(keras.Model):
             )
         if not isinstance(mix_input, bool):
             raise TypeError(f"`mix_input` must be a bool. Received: mix_input={mix_input!r}")
-        manifold = [
-            layer
-            for layer in model._flatten_layers(include_self=False)
-            if isinstance(layer, ManifoldMixup)
-        ]
+        manifold = [layer for layer in nested_layers(model) if isinstance(layer, ManifoldMixup)]
         if not mix_input and not manifold:
             raise ValueError(
                 "`mix_input=False` needs at least one `ManifoldMixup` layer in "
@@ -108,11 +105,11 @@ class MixupModel(keras.Model):
         self.mixer = mixer
         self.mix_input = mix_input
         positions = {id(layer): i + 1 for i, layer in enumerate(manifold)}
-        object.__setattr__(self, "_positions", positions)  # untracked, not saved
+        set_untracked(self, "_positions", positions)  # not saved
         # the places to mix: input (0, unless mix_input=False) and each ManifoldMixup layer
         low = 0 if mix_input else 1
         places = (low, len(manifold) + 1 - low) if manifold else None
-        object.__setattr__(self, "_ahead", _ahead.DrawAhead(mixer, places))
+        set_untracked(self, "_ahead", _ahead.DrawAhead(mixer, places))
 
     def build(self, input_shape: Any) -> None:
         if not self.wrapped.built:
@@ -207,7 +204,7 @@ class MixupModel(keras.Model):
             )
             loss = super().compute_loss(x, y, y_pred, weight_a, training=True)
             y_b = _backend_ops.take_rows(backend, y, index)
-            return loss + self._compile_loss(y_b, y_pred, weight_b)
+            return loss + compiled_loss(self)(y_b, y_pred, weight_b)
 
         # One evaluation of the compiled loss over the batch stacked twice, [y; y_b] against
         # [y_pred; y_pred] with weights [lam; 1 - lam]: the same value as the two evaluations,

@@ -9,12 +9,13 @@ Reference:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import keras
 
 from . import _sampling
 from ._base import BatchMixer
+from ._keras_compat import set_untracked
 from ._mixup import _check_prob
 
 
@@ -86,9 +87,10 @@ class SamplePairing(BatchMixer):
         **kwargs: Any,
     ) -> None:
         self.prob = _check_prob("prob", prob)
-        self.start_step = _check_steps("start_step", start_step, allow_none=False)
+        # allow_none=False: an int
+        self.start_step = cast(int, _check_steps("start_step", start_step, allow_none=False))
         self.on_steps = _check_steps("on_steps", on_steps, allow_none=True, minimum=1)
-        self.off_steps = _check_steps("off_steps", off_steps, allow_none=False)
+        self.off_steps = cast(int, _check_steps("off_steps", off_steps, allow_none=False))
         self.stop_step = _check_steps("stop_step", stop_step, allow_none=True)
         if self.off_steps and self.on_steps is None:
             raise ValueError(
@@ -104,7 +106,7 @@ class SamplePairing(BatchMixer):
             name="step",
             aggregation="only_first_replica",
         )
-        object.__setattr__(self, "_tf_step", None)
+        set_untracked(self, "_tf_step", None)
 
     def _step_variable(self) -> Any:
         if self.backend.name == keras.backend.backend():
@@ -113,7 +115,7 @@ class SamplePairing(BatchMixer):
             import tensorflow as tf
 
             start = int(keras.ops.convert_to_numpy(self.step))
-            object.__setattr__(self, "_tf_step", tf.Variable(start, dtype="int32", trainable=False))
+            set_untracked(self, "_tf_step", tf.Variable(start, dtype="int32", trainable=False))
         return self._tf_step
 
     def draw(self, x: Any, seed: Any = None) -> dict[str, Any]:

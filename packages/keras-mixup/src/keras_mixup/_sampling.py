@@ -123,7 +123,8 @@ def cutmix_box(backend: Any, lam: Any, centres: Any, spatial: tuple[int, ...]) -
         extent = _box_extent(backend, ratio, centres, spatial[0], lam.dtype)  # (2, N, size)
         shares = backend.numpy.mean(extent, axis=-1)
         return [extent[0], extent[1]], 1.0 - shares[0] * shares[1]
-    extents, volume = [], None
+    extents: list[Any] = []
+    volume: Any = None
     for axis, size in enumerate(spatial):
         extent = _box_extent(backend, ratio, centres[axis], size, lam.dtype)
         extents.append(extent)

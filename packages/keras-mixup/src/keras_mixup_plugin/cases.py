@@ -1,11 +1,14 @@
-"""Conformance cases: a tabular MLP with sparse labels and a small CNN with CutMix."""
+"""Conformance cases: a tabular MLP with sparse labels and a small CNN with CutMix (imported by
+the hooks only; the data are scikit-learn's bundled sets)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import keras
 import numpy as np
 
+from keras_mixup import CutMix, Mixup, MixupModel
 from keras_plugin_harness import ConformanceCase, Misuse
 
 
@@ -19,10 +22,6 @@ def _tabular_data() -> tuple[np.ndarray, np.ndarray]:
 
 
 def build_tabular() -> Any:
-    import keras
-
-    from keras_mixup import Mixup, MixupModel
-
     inner = keras.Sequential(
         [
             keras.Input((13,)),
@@ -46,10 +45,6 @@ def _digits_data() -> tuple[np.ndarray, np.ndarray]:
 
 
 def build_cnn() -> Any:
-    import keras
-
-    from keras_mixup import Mixup, MixupModel
-
     inner = keras.Sequential(
         [
             keras.Input((8, 8, 1)),
@@ -65,13 +60,9 @@ def build_cnn() -> Any:
 
 
 def _misuses() -> list[Misuse]:
-    from keras_mixup import CutMix, Mixup, MixupModel
-
     x = np.ones((4, 3), "float32")
 
     def no_place() -> Any:
-        import keras
-
         return MixupModel(keras.Sequential([keras.layers.Dense(2)]), Mixup(), mix_input=False)
 
     return [
@@ -86,8 +77,6 @@ def _misuses() -> list[Misuse]:
 
 
 def _skips() -> dict[str, str]:
-    import keras
-
     if keras.backend.backend() == "tensorflow":
         return {
             "distributed": "MirroredStrategy mixes inside each replica's half batch, so the "

@@ -1,20 +1,28 @@
-"""Benchmarks (``nox -s bench``): quality with each method, and the per-step cost of mixing.
+"""keras-mixup benchmarks (run by `keras-plugins bench`, not shipped in the wheel): quality
+with each method, and the per-step cost of mixing.
 
 Quality: the digits CNN and the breast-cancer MLP (scikit-learn's bundled data), 3 seeds each;
 test accuracy, NLL and expected calibration error (15 bins) for baseline / mixup / CutMix /
 SamplePairing / manifold mixup, and a reliability diagram for the digits CNN written to
-``docs/images/keras-mixup-reliability.png``.
+``keras-mixup-reliability.png`` in the runner's image folder (``docs/images``).
+
+Keras and the plugin are imported inside the functions: the runner imports this module in a
+process that only lists the plugins too.
 """
 
 from __future__ import annotations
 
-import os
+import functools
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from keras_plugin_harness import BenchCase
+
+PLUGIN = "keras-mixup"
 
 SEEDS = (0, 1, 2)
 BINS = 15
@@ -126,7 +134,7 @@ def _quality(
     epochs: int,
     batch_size: int,
     spatial: bool,
-    plot: str | None = None,
+    plot: Path | None = None,
 ) -> list[dict[str, Any]]:
     import keras
 
@@ -163,7 +171,7 @@ def _quality(
 
 
 def _reliability_diagram(
-    pooled: dict[str, list[np.ndarray]], labels: np.ndarray, filename: str
+    pooled: dict[str, list[np.ndarray]], labels: np.ndarray, path: Path
 ) -> None:
     import matplotlib
 
@@ -191,25 +199,15 @@ def _reliability_diagram(
         title="digits CNN, test set, 3 seeds pooled",
     )
     ax.legend(fontsize=8, loc="upper left")
-    path = _docs_images() / filename
+    path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
-def _docs_images() -> Path:
-    here = Path.cwd()
-    root = next(
-        (p for p in (here, *here.parents) if (p / "docs").is_dir() and (p / "packages").is_dir()),
-        here,
-    )
-    path = Path(os.environ.get("KERAS_MIXUP_IMAGES", root / "docs" / "images"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def digits_quality() -> list[dict[str, Any]]:
-    """Digits CNN: 30 epochs, batch 64, 3 seeds per method; writes the reliability diagram."""
+def digits_quality(images: Path) -> list[dict[str, Any]]:
+    """Digits CNN: 30 epochs, batch 64, 3 seeds per method; writes the reliability diagram
+    into the folder ``images``."""
     return _quality(
         "digits CNN",
         _digits(),
@@ -217,7 +215,7 @@ def digits_quality() -> list[dict[str, Any]]:
         epochs=30,
         batch_size=64,
         spatial=True,
-        plot="keras-mixup-reliability.png",
+        plot=Path(images) / "keras-mixup-reliability.png",
     )
 
 
@@ -348,9 +346,9 @@ def step_breakdown(rounds: int = 300, instances: int = 2) -> list[dict[str, Any]
     return rows
 
 
-def cases() -> list[Any]:
-    from keras_plugin_harness import BenchCase
-
+def bench_cases(images: Path) -> list[BenchCase]:
+    """Step-time budgets and breakdown, and quality per method (the digits case writes its
+    reliability diagram into ``images``)."""
     return [
         BenchCase(
             "step-mixup",
@@ -381,7 +379,7 @@ def cases() -> list[Any]:
         BenchCase(
             "quality-digits",
             "digits CNN: accuracy / NLL / ECE per method, 3 seeds",
-            measure=digits_quality,
+            measure=functools.partial(digits_quality, images),
         ),
         BenchCase(
             "quality-tabular",

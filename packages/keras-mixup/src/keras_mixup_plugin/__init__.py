@@ -1,8 +1,13 @@
-"""Hook implementations for the keras-plugin-harness contract (Keras imported lazily)."""
+"""The keras-plugin-harness entry point of keras-mixup (``keras_plugins`` group, name ``mixup``).
+
+Loaded by the harness only. Importing it imports neither Keras nor ``keras_mixup`` (whose
+``__init__`` imports Keras): the hooks import them when called, so listing plugins stays cheap.
+"""
 
 from importlib.metadata import version
+from typing import Any
 
-from keras_plugin_harness import PluginInfo, hookimpl
+from keras_plugin_harness import ConformanceCase, PluginInfo, hookimpl
 
 
 @hookimpl
@@ -12,7 +17,7 @@ def plugin_info() -> PluginInfo:
 
 
 @hookimpl
-def register_components(registry):  # type: ignore[no-untyped-def]
+def register_components(registry: Any) -> None:
     import keras
 
     from keras_mixup import CutMix, ManifoldMixup, Mixup, MixupLoss, MixupModel, SamplePairing
@@ -52,14 +57,7 @@ def register_components(registry):  # type: ignore[no-untyped-def]
 
 
 @hookimpl
-def conformance_cases():  # type: ignore[no-untyped-def]
-    from keras_mixup import _cases
+def conformance_cases() -> list[ConformanceCase]:
+    from keras_mixup_plugin import cases  # imports Keras and keras_mixup
 
-    return _cases.cases()
-
-
-@hookimpl
-def bench_cases():  # type: ignore[no-untyped-def]
-    from keras_mixup import _bench
-
-    return _bench.cases()
+    return cases.cases()
