@@ -94,6 +94,26 @@ def test_probed_multi_head_attention_matches_return_attention_scores():
     np.testing.assert_allclose(outputs, plain, atol=1e-4)
 
 
+@pytest.mark.parametrize("masking", ["none", "causal", "attention_mask"])
+def test_probed_multi_head_attention_without_capture_is_the_stock_layer(masking):
+    """No capture active: bit-identical to `MultiHeadAttention` with the same weights (its own
+    code runs, the fused and the causal kernels included)."""
+    x = RNG.normal(size=(3, 5, 6)).astype("float32")
+    kwargs = {
+        "none": {},
+        "causal": {"use_causal_mask": True},
+        "attention_mask": {"attention_mask": np.tril(np.ones((3, 5, 5), bool))},
+    }[masking]
+    stock = keras.layers.MultiHeadAttention(num_heads=2, key_dim=3)
+    probed = ProbedMultiHeadAttention(num_heads=2, key_dim=3)
+    stock(x, x)
+    probed(x, x)
+    probed.set_weights(stock.get_weights())
+    np.testing.assert_array_equal(
+        ops.convert_to_numpy(probed(x, x, **kwargs)), ops.convert_to_numpy(stock(x, x, **kwargs))
+    )
+
+
 class Twice(keras.layers.Layer):
     def __init__(self, second_shape_same=True, **kwargs):
         super().__init__(**kwargs)
