@@ -1,8 +1,9 @@
 """Every use of private Keras in keras-lipschitz, each with why the public API does not do it.
 
-Checked against Keras 3.8 and 3.15: stateless scopes (`keras.StatelessScope` is public, finding
-the active one is not), the object-sharing maps of `.keras` (de)serialization, and the variable
-a built-in layer keeps its kernel in (behind a property that may compute a tensor).
+Tested with Keras 3.15; each private name used also exists in 3.8 (read in its source):
+stateless scopes (`keras.StatelessScope` is public, finding the active one is not), the
+object-sharing maps of `.keras` (de)serialization, and the variable a built-in layer keeps its
+kernel in (behind a property that may compute a tensor).
 """
 
 import contextlib

@@ -1,9 +1,10 @@
 """Every use of private Keras in keras-probe, each with why the public API does not do it.
 
-Checked against Keras 3.8 and 3.15. Besides the accesses below, `_swap.py` relies on the
-calling convention of the steps Keras compiles (`keras/src/backend/*/trainer.py`): on JAX
-``step(state, data) -> (outputs, state)`` and ``function(state, iterator) -> (outputs,
-state)``; on TensorFlow and PyTorch ``step(data) -> outputs`` and ``function(data) -> outputs``.
+Tested with Keras 3.15; each private name used also exists in 3.8 (read in its source).
+Besides the accesses below, `_swap.py` relies on the calling convention of the steps Keras
+compiles (`keras/src/backend/*/trainer.py`): on JAX ``step(state, data) -> (outputs, state)``
+and ``function(state, iterator) -> (outputs, state)``; on TensorFlow and PyTorch
+``step(data) -> outputs`` and ``function(data) -> outputs``.
 """
 
 from __future__ import annotations
