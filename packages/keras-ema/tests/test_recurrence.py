@@ -5,7 +5,7 @@ import pytest
 from keras import ops
 from reference import reference_decay, reference_ema
 
-from keras_ema import recurrence
+from keras_ema.callback import debiased, ema_update, scheduled_decay
 
 SCHEDULES = [
     dict(decay=0.9),
@@ -34,15 +34,12 @@ def run_recurrence(initial, sequence, schedule):
     ]
     step, product = ops.convert_to_tensor(0, "int32"), ops.convert_to_tensor(1.0, "float32")
     for weights in sequence:
-        averages, step, product = recurrence.ema_update(
+        averages, step, product = ema_update(
             averages, [ops.convert_to_tensor(w) for w in weights], step, product, **kwargs
         )
     out = [ops.convert_to_numpy(a) for a in averages]
     if zero_debias:
-        out = [
-            recurrence.debiased(a, w, ops.convert_to_numpy(product))
-            for a, w in zip(out, sequence[-1])
-        ]
+        out = [debiased(a, w, ops.convert_to_numpy(product)) for a, w in zip(out, sequence[-1])]
     return out, int(ops.convert_to_numpy(step))
 
 
@@ -80,7 +77,7 @@ def test_scheduled_decay_matches_reference(warmup):
     for step in [1, 2, 5, 10, 100, 10_000]:
         got = float(
             ops.convert_to_numpy(
-                recurrence.scheduled_decay(
+                scheduled_decay(
                     ops.convert_to_tensor(step), decay=0.999, start_step=1, warmup=warmup
                 )
             )

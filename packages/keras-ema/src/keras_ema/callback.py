@@ -1,21 +1,184 @@
-"""`ExponentialMovingAverage`: weight EMA for any model and optimizer, as a callback."""
+"""`ExponentialMovingAverage`: weight EMA for any model and optimizer, as a callback.
+
+One update reads top to bottom here: the recurrence (:func:`ema_update`, values in, values
+out), the callback that owns its options, and the train step that runs it.
+
+During ``fit`` the callback replaces ``model.train_step`` on the model *instance* with a function
+that calls the original step and then :func:`ema_update`, so the update is traced into the same
+``tf.function`` / ``jax.jit`` graph as the optimizer's (PyTorch runs it eagerly right after the
+step): no per-batch host round trip. TensorFlow and PyTorch train steps are stateful: read the
+variables after the step, assign the new averages. JAX's train step is stateless:
+``(logs, state) = train_step(state, data)`` with ``state = (trainable, non_trainable,
+optimizer, metrics)`` values; the averages are metrics variables of the model (see
+:mod:`keras_ema.state`), so they come in with ``state`` and the new ones go out in it. Nothing
+is assigned there, and every output is a freshly computed array, so no buffer is shared between
+two variables. (Keras 3.15's ``use_ema`` shares one: after ``fit`` it runs
+``var.assign(average)``, the next ``fit`` donates that buffer twice and JAX raises "Attempt to
+donate the same buffer twice".)
+"""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import keyword
-from collections.abc import Iterator
-from functools import partial
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import keras
 import numpy as np
 from keras import ops
 
-from keras_ema import recurrence, train_step
+from keras_ema import _keras_compat
 from keras_ema.model import EMAModel, shadowed_variables
-from keras_ema.state import EMAState, attached_state, create_state
+from keras_ema.state import EMAState, attached_state, create_state, is_float
+
+WARMUPS = (None, "ratio", "power")
+
+# --------------------------------------------------------------------------------------------
+# The recurrence: values in, values out, so the same code runs eagerly, in a `tf.function`
+# and inside `jax.jit` (stateless).
+# --------------------------------------------------------------------------------------------
+
+
+def scheduled_decay(
+    step: Any,
+    *,
+    decay: float,
+    start_step: int = 0,
+    warmup: str | None = None,
+    warmup_gamma: float = 1.0,
+    warmup_power: float = 2.0 / 3.0,
+) -> Any:
+    """Decay used for the update at training step ``step`` (1-based), as a float32 scalar.
+
+    With ``t = step - start_step``: 0 for ``t <= 0`` (the average copies the weights), else
+    ``decay``, or with warm-up ``min(decay, (1 + t) / (10 + t))`` (``"ratio"``) or
+    ``min(decay, 1 - (1 + t / warmup_gamma) ** -warmup_power)`` (``"power"``).
+
+    >>> import keras
+    >>> step = keras.ops.convert_to_tensor(1)
+    >>> round(float(scheduled_decay(step, decay=0.999, warmup="ratio")), 6)
+    0.181818
+    """
+    t = ops.cast(step, "float32") - float(start_step)
+    if warmup is None:
+        return ops.where(t > 0.0, decay, 0.0)
+    t = ops.maximum(t, 0.0)  # the warm-up formulas are only defined (and used) for t > 0
+    if warmup == "ratio":
+        d = ops.minimum(decay, (1.0 + t) / (10.0 + t))
+    else:
+        d = ops.minimum(decay, 1.0 - (1.0 + t / warmup_gamma) ** -warmup_power)
+    return ops.where(t > 0.0, d, 0.0)
+
+
+def ema_update(
+    averages: Sequence[Any],
+    weights: Sequence[Any],
+    step: Any,
+    decay_product: Any,
+    *,
+    decay: float,
+    start_step: int = 0,
+    every_n_steps: int = 1,
+    warmup: str | None = None,
+    warmup_gamma: float = 1.0,
+    warmup_power: float = 2.0 / 3.0,
+) -> tuple[list[Any], Any, Any]:
+    """One training step of the recurrence: ``(new_averages, new_step, new_decay_product)``.
+
+    ``step`` counts the steps seen *before* this one; ``t = step + 1 - start_step``. If ``t <=
+    0`` or ``t % every_n_steps == 0``, float averages become ``d * average + (1 - d) *
+    weight`` with ``d`` from :func:`scheduled_decay`, non-float ones (counters, seeds) copy
+    the weight, and ``decay_product`` is multiplied by ``d`` (for the zero-debiased read-out,
+    :func:`debiased`); otherwise nothing changes but the step.
+
+    >>> from keras import ops
+    >>> avg, step, prod = ema_update([ops.zeros((2,))], [ops.ones((2,))],
+    ...                              ops.convert_to_tensor(5), ops.convert_to_tensor(1.0),
+    ...                              decay=0.9)
+    >>> [round(float(v), 6) for v in ops.convert_to_numpy(avg[0])], int(step), round(float(prod), 6)
+    ([0.1, 0.1], 6, 0.9)
+    """
+    step = step + 1
+    d = scheduled_decay(
+        step,
+        decay=decay,
+        start_step=start_step,
+        warmup=warmup,
+        warmup_gamma=warmup_gamma,
+        warmup_power=warmup_power,
+    )
+
+    def blend() -> list[Any]:
+        # One `1 - d` per dtype, not per variable: every small op costs a few microseconds
+        # on CPU (TensorFlow, eager PyTorch), and a CNN has dozens of variables.
+        rates: dict[Any, Any] = {}
+        new = []
+        for average, weight in zip(averages, weights, strict=True):
+            if weight.dtype != average.dtype:
+                weight = ops.cast(weight, average.dtype)
+            if not is_float(average.dtype):
+                new.append(weight)
+                continue
+            if average.dtype not in rates:
+                rates[average.dtype] = ops.cast(1.0 - d, average.dtype)
+            new.append(average - rates[average.dtype] * (average - weight))
+        return new
+
+    if every_n_steps == 1:  # every step is an update step
+        return blend(), step, decay_product * d
+    t = step - start_step
+    due = ops.logical_or(t <= 0, ops.equal(ops.mod(t, every_n_steps), 0))
+    product = ops.where(due, decay_product * d, decay_product)
+    if _branch_on_device(due):
+        # Off steps skip the blend: `tf.cond` / `lax.cond` run one branch only.
+        return list(ops.cond(due, blend, lambda: [ops.copy(a) for a in averages])), step, product
+    return [ops.where(due, b, a) for b, a in zip(blend(), averages, strict=True)], step, product
+
+
+def _branch_on_device(flag: Any) -> bool:
+    """Whether to branch with ``ops.cond`` (compute only the taken branch) on ``flag``.
+
+    TensorFlow: yes (``tf.cond``; eagerly a plain ``if``). JAX: inside ``jit`` only, where it
+    is ``lax.cond``; eagerly, ``lax.cond`` retraces both branches at every call, slower than
+    computing both. PyTorch: no; its ``ops.cond`` is a Python ``if`` that reads the flag back
+    to the host at every step (a device sync on GPU), so both values are computed and
+    ``ops.where`` selects.
+    """
+    if keras.backend.backend() == "tensorflow":
+        return True
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return isinstance(flag, jax.core.Tracer)
+    return False
+
+
+def debiased(average: Any, weight: Any, decay_product: Any) -> Any:
+    """Zero-debiased read-out (Kingma & Ba, 2015, section 3): ``average / (1 -
+    decay_product)``, numpy in and out; ``weight`` itself before any update."""
+    average = np.asarray(average)
+    if not is_float(average.dtype):
+        return average
+    product = float(np.asarray(decay_product))
+    if product >= 1.0:
+        return np.asarray(weight).astype(average.dtype)
+    return average / np.asarray(1.0 - product, average.dtype)
+
+
+def _no_grad() -> Any:
+    """PyTorch: no autograd graph for the update (the weights it reads require grad)."""
+    if keras.backend.backend() == "torch":
+        import torch
+
+        return torch.no_grad()
+    return contextlib.nullcontext()
+
+
+# --------------------------------------------------------------------------------------------
+# The callback
+# --------------------------------------------------------------------------------------------
 
 
 def _check_bool(name: str, value: Any) -> None:
@@ -129,10 +292,8 @@ class ExponentialMovingAverage(keras.callbacks.Callback):
             raise TypeError(f"`decay` must be a float. Received: decay={decay!r}")
         if not 0.0 <= decay < 1.0:
             raise ValueError(f"`decay` must be in [0, 1). Received: decay={decay}")
-        if warmup not in recurrence.WARMUPS:
-            raise ValueError(
-                f"`warmup` must be one of {recurrence.WARMUPS}. Received: warmup={warmup!r}"
-            )
+        if warmup not in WARMUPS:
+            raise ValueError(f"`warmup` must be one of {WARMUPS}. Received: warmup={warmup!r}")
         _check_positive("warmup_gamma", warmup_gamma)
         _check_positive("warmup_power", warmup_power)
         _check_int("start_step", start_step, 0)
@@ -159,7 +320,7 @@ class ExponentialMovingAverage(keras.callbacks.Callback):
         self.name = name
         self._variables: list[Any] = []
         self._state: EMAState | None = None
-        self._wrapper: Any = None
+        self._installed: dict[str, Any] | None = None
         self._backup: list[np.ndarray] | None = None
         self._deferred = False
 
@@ -192,13 +353,9 @@ class ExponentialMovingAverage(keras.callbacks.Callback):
     def update(self) -> None:
         """Advance the average by one step from the model's current weights (eager)."""
         state = self._require_state()
-        averages, step, product = self._recurrence(
-            [a.value for a in state.averages],
-            [v.value for v in self._variables],
-            state.step.value,
-            state.decay_product.value,
-        )
-        train_step.assign_state(state, averages, step, product)
+        with _no_grad():
+            weights = [v.value for v in self._variables]
+            state.assign_values(*self._advance(*state.values(), weights))
 
     def average_weights(self) -> list[np.ndarray]:
         """The averaged values (debiased if ``zero_debias``), one per ``variables`` entry."""
@@ -208,7 +365,7 @@ class ExponentialMovingAverage(keras.callbacks.Callback):
         for variable, average in zip(self._variables, state.averages, strict=True):
             value = ops.convert_to_numpy(average.value)
             if self.zero_debias:
-                value = recurrence.debiased(value, ops.convert_to_numpy(variable.value), product)
+                value = debiased(value, ops.convert_to_numpy(variable.value), product)
             result.append(value.astype(keras.backend.standardize_dtype(variable.dtype)))
         return result
 
@@ -285,23 +442,10 @@ class ExponentialMovingAverage(keras.callbacks.Callback):
             self.update()
             self._install()  # later steps update inside the (re)compiled train step
 
-    def _install(self) -> None:
-        self.attach(self.model)
-        self._wrapper = train_step.install(
-            self.model,
-            self._require_state(),
-            self._variables,
-            self._recurrence,
-            # Compiled steps live on the state, so a new callback per `fit` reuses them.
-            self._require_state().compiled.setdefault(json.dumps(self.get_config()), {}),
-        )
-
     def on_train_end(self, logs: Any = None) -> None:
         self._deferred = False
         self.swap_out()
-        if self._wrapper is not None:
-            train_step.uninstall(self.model, self._wrapper)
-            self._wrapper = None
+        self._uninstall()
 
     def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
         self.swap_out()
@@ -340,10 +484,23 @@ class ExponentialMovingAverage(keras.callbacks.Callback):
     def from_config(cls, config: dict[str, Any]) -> ExponentialMovingAverage:
         return cls(**config)
 
-    @property
-    def _recurrence(self) -> Any:
-        return partial(
-            recurrence.ema_update,
+    def _require_state(self) -> EMAState:
+        if self._state is None:
+            raise ValueError(
+                "`model` is not set: pass the callback to `fit` or call `ema.attach(model)` on "
+                "a built model before using the EMA."
+            )
+        return self._state
+
+    def _advance(
+        self, averages: Sequence[Any], step: Any, product: Any, weights: Sequence[Any]
+    ) -> tuple[list[Any], Any, Any]:
+        """:func:`ema_update` with this callback's options (values in, values out)."""
+        return ema_update(
+            averages,
+            weights,
+            step,
+            product,
             decay=self.decay,
             start_step=self.start_step,
             every_n_steps=self.every_n_steps,
@@ -352,10 +509,101 @@ class ExponentialMovingAverage(keras.callbacks.Callback):
             warmup_power=self.warmup_power,
         )
 
-    def _require_state(self) -> EMAState:
-        if self._state is None:
-            raise ValueError(
-                "`model` is not set: pass the callback to `fit` or call `ema.attach(model)` on "
-                "a built model before using the EMA."
+    # ----------------------------------------------------------------------------------------
+    # The update inside the compiled train step
+    # ----------------------------------------------------------------------------------------
+
+    def _install(self) -> None:
+        """Wrap ``model.train_step`` so it also runs the update, and compile it once.
+
+        The compiled function is kept on the state by this callback's config (a new callback
+        per ``fit`` reuses it), so a loop of ``fit(epochs=1)`` compiles once, as it does
+        without the EMA.
+        """
+        self.attach(self.model)
+        model, state = self.model, self._require_state()
+        cache = state.compiled.setdefault(json.dumps(self.get_config()), {})
+        installed = {
+            "previous_step": _keras_compat.instance_train_step(model),
+            "previous_function": model.train_function,
+        }
+        key = _cache_key(model, self._variables)
+        if cache.get("key") != key:
+            original = model.train_step
+            if keras.backend.backend() == "jax":
+                wrapper = self._jax_train_step(original)
+            else:
+                wrapper = self._stateful_train_step(original)
+            _keras_compat.override_train_step(model, wrapper)
+            model.make_train_function(force=True)
+            cache.update(key=key, wrapper=wrapper, function=model.train_function)
+        else:
+            _keras_compat.override_train_step(model, cache["wrapper"])
+            _keras_compat.set_compiled_train_function(model, cache["function"])
+        self._installed = {**installed, "wrapper": cache["wrapper"]}
+
+    def _uninstall(self) -> None:
+        """Undo :meth:`_install`: the model's own train step (and compiled function) are back."""
+        installed, self._installed = self._installed, None
+        if installed is None:
+            return
+        if _keras_compat.instance_train_step(self.model) is installed["wrapper"]:
+            _keras_compat.restore_train_step(
+                self.model, installed["previous_step"], installed["previous_function"]
             )
-        return self._state
+
+    def _stateful_train_step(self, original: Any) -> Any:
+        """TensorFlow, PyTorch: the original step, then the update on the variables."""
+        state, variables = self._require_state(), self._variables
+
+        def train_step(data: Any) -> Any:
+            logs = original(data)
+            with _no_grad():
+                weights = [v.value for v in variables]
+                state.assign_values(*self._advance(*state.values(), weights))
+            return logs
+
+        return train_step
+
+    def _jax_train_step(self, original: Any) -> Any:
+        """JAX: the original stateless step, then the update on the values it returns."""
+        model, state = self.model, self._require_state()
+        trainable = {id(v): i for i, v in enumerate(model.trainable_variables)}
+        non_trainable = {id(v): i for i, v in enumerate(model.non_trainable_variables)}
+        sources = [
+            (0, trainable[id(v)]) if id(v) in trainable else (1, non_trainable[id(v)])
+            for v in self._variables
+        ]
+        metrics = {id(v): i for i, v in enumerate(model.metrics_variables)}
+        slots = [metrics[id(v)] for v in (state.step, state.decay_product, *state.averages)]
+
+        def train_step(jax_state: Any, data: Any) -> Any:
+            logs, (trainable_values, non_trainable_values, optimizer_values, metrics_values) = (
+                original(jax_state, data)
+            )
+            groups = (trainable_values, non_trainable_values)
+            step, product, *averages = [metrics_values[slot] for slot in slots]
+            averages, step, product = self._advance(
+                averages, step, product, [groups[g][i] for g, i in sources]
+            )
+            metrics_values = list(metrics_values)
+            for slot, value in zip(slots, (step, product, *averages), strict=True):
+                metrics_values[slot] = value
+            new_state = (trainable_values, non_trainable_values, optimizer_values, metrics_values)
+            return logs, new_state
+
+        return train_step
+
+
+def _cache_key(model: Any, variables: Sequence[Any]) -> tuple[Any, ...]:
+    # Anything that makes Keras rebuild its train function, plus the variables we read.
+    return (
+        id(model),
+        id(getattr(model, "optimizer", None)),
+        model.jit_compile,
+        model.run_eagerly,
+        model.steps_per_execution,
+        tuple(id(v) for v in model.trainable_variables),
+        tuple(id(v) for v in variables),
+        keras.distribution.distribution() if keras.backend.backend() == "jax" else None,
+    )

@@ -13,6 +13,7 @@ them back restores it whenever the state exists before the weights are read: an
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,10 +22,16 @@ import numpy as np
 from keras import ops
 
 from keras_ema import _keras_compat
-from keras_ema.recurrence import is_float
 
 #: Attribute of the model that holds the state of the EMA named ``name``.
 ATTRIBUTE = "keras_ema_{name}"
+
+
+@functools.cache
+def is_float(dtype: Any) -> bool:
+    """True for floating dtypes (any backend's dtype object or name; cached: it runs for every
+    average at every eager step)."""
+    return "float" in keras.backend.standardize_dtype(dtype)
 
 
 def _average_dtype(dtype: Any) -> str:
@@ -64,7 +71,7 @@ class EMAState(keras.metrics.Metric):
         self.decay_product: Any = None
         self.averages: list[Any] = []
         self.variable_paths: tuple[str, ...] = ()
-        #: compiled train functions by callback config (not saved; see train_step.install)
+        #: compiled train functions by callback config (not saved; see the callback's _install)
         self.compiled: dict[str, Any] = {}
 
     @property
@@ -109,6 +116,17 @@ class EMAState(keras.metrics.Metric):
                 "`include_non_trainable` as the callback that created the state, or another "
                 "`name`."
             )
+
+    def values(self) -> tuple[list[Any], Any, Any]:
+        """``(averages, step, decay_product)``: the current values (tensors)."""
+        return [a.value for a in self.averages], self.step.value, self.decay_product.value
+
+    def assign_values(self, averages: Sequence[Any], step: Any, decay_product: Any) -> None:
+        """Write new values (eager or traced; the inverse of :meth:`values`)."""
+        self.step.assign(step)
+        self.decay_product.assign(decay_product)
+        for variable, value in zip(self.averages, averages, strict=True):
+            variable.assign(value)
 
     # Metric API: the state is not a per-epoch statistic, so it neither resets nor reports.
     def update_state(self, *args: Any, **kwargs: Any) -> None:
