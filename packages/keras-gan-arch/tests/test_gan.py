@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 
+from keras_ema import ExponentialMovingAverage
 from keras_gan_arch import (
     GAN,
     dcgan_discriminator,
@@ -13,6 +14,7 @@ from keras_gan_arch import (
     upsample_generator,
 )
 from keras_gan_arch.digits_fid import load_digits_images
+from keras_gan_arch.images import SampleGrid, save_image_grid
 
 SHAPE = (8, 8, 1)
 
@@ -22,14 +24,9 @@ def _data(n=16):
     return images[:n], labels[:n] % 3
 
 
-def _gan(loss="non-saturating", ema_decay=None, n_critic=1, gp=0.0, generator=None):
+def _gan(loss="non-saturating", n_critic=1, gp=0.0, generator=None):
     keras.utils.set_random_seed(0)
-    gan = GAN(
-        generator or dcgan_generator(SHAPE, 4, 4, 2),
-        dcgan_discriminator(SHAPE, 4),
-        ema_decay=ema_decay,
-        seed=1,
-    )
+    gan = GAN(generator or dcgan_generator(SHAPE, 4, 4, 2), dcgan_discriminator(SHAPE, 4), seed=1)
     gan.compile(
         keras.optimizers.Adam(1e-3),
         keras.optimizers.SGD(1e-2),
@@ -54,24 +51,36 @@ def test_fit_counts_steps_and_updates_batchnorm_state():
     )  # BN statistics reach the variables
 
 
-def test_ema_follows_generator_by_the_formula():
+def _numpy(variables):
+    return [keras.ops.convert_to_numpy(v) for v in variables]
+
+
+def test_ema_callback_follows_generator_by_the_formula():
+    # keras-ema's callback on the GAN's own train step (JAX: its state rides in `metrics`).
     decay = 0.75
-    gan = _gan(ema_decay=decay)
-    before = [keras.ops.convert_to_numpy(v) for v in gan.generator.trainable_variables]
-    gan.fit(_data(8)[0], batch_size=8, epochs=1, verbose=0)  # exactly one step
-    after = [keras.ops.convert_to_numpy(v) for v in gan.generator.trainable_variables]
-    for shadow, w0, w1 in zip(gan.ema_trainable, before, after, strict=False):
-        np.testing.assert_allclose(
-            keras.ops.convert_to_numpy(shadow), decay * w0 + (1 - decay) * w1, atol=1e-6
-        )
-    assert not np.allclose(
-        gan.sample(4, seed=0, use_ema=True), gan.sample(4, seed=0, use_ema=False)
-    )
+    gan = _gan()
+    ema = ExponentialMovingAverage(decay, target=gan.generator.name)
+    generator = gan.generator.trainable_variables + gan.generator.non_trainable_variables
+    before = _numpy(generator)
+    history = gan.fit(_data(8)[0], batch_size=8, epochs=1, verbose=0, callbacks=[ema])
+    assert history.history["loss"][0] == pytest.approx(history.history["d_loss"][0])
+    assert ema.step == 1  # exactly one step
+    assert [id(v) for v in ema.variables] == [id(v) for v in generator]
+    after = _numpy(generator)
+    for average, w0, w1 in zip(ema.average_weights(), before, after, strict=True):
+        np.testing.assert_allclose(average, decay * w0 + (1 - decay) * w1, atol=1e-6)
+    raw = gan.sample(4, seed=0)
+    with ema.swapped():
+        averaged = gan.sample(4, seed=0)
+    assert not np.allclose(averaged, raw)
+    np.testing.assert_array_equal(gan.sample(4, seed=0), raw)  # raw weights are back
+    assert not set(map(id, gan.discriminator.weights)) & set(map(id, ema.variables))
 
 
 def test_save_reload_keeps_samples_and_optimizer_state(tmp_path):
-    gan = _gan(loss="hinge", ema_decay=0.5)
-    gan.fit(_data()[0], batch_size=8, epochs=1, verbose=0)
+    gan = _gan(loss="hinge")
+    ema = ExponentialMovingAverage(0.5, target=gan.generator.name)
+    gan.fit(_data()[0], batch_size=8, epochs=1, verbose=0, callbacks=[ema])
     path = os.path.join(tmp_path, "gan.keras")
     gan.save(path)
     loaded = keras.saving.load_model(path)
@@ -84,6 +93,14 @@ def test_save_reload_keeps_samples_and_optimizer_state(tmp_path):
         keras.ops.convert_to_numpy(gan.seed_generator.state),
         keras.ops.convert_to_numpy(loaded.seed_generator.state),
     )
+    # The EMA's state is in the file; keras-ema reads it back into a GAN once attached.
+    reloaded_ema = ExponentialMovingAverage(0.5, target=loaded.generator.name).attach(loaded)
+    loaded.load_weights(path)
+    assert reloaded_ema.step == ema.step == 2
+    for a, b in zip(ema.average_weights(), reloaded_ema.average_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    with ema.swapped(), reloaded_ema.swapped():
+        np.testing.assert_array_equal(gan.sample(6, seed=3), loaded.sample(6, seed=3))
 
 
 def test_conditional_fit_and_sample():
@@ -133,7 +150,22 @@ def test_constructor_misuse():
         GAN(g, dcgan_discriminator(SHAPE, 4), num_classes=3)
     with pytest.raises(ValueError, match="`num_classes`"):
         GAN(g, projection_discriminator(SHAPE, 3, 4))
-    with pytest.raises(ValueError, match="`ema_decay`"):
-        GAN(dcgan_generator(SHAPE, 4, 4, 2), dcgan_discriminator(SHAPE, 4), ema_decay=1.0)
     with pytest.raises(TypeError, match="`generator`"):
         GAN("dcgan", dcgan_discriminator(SHAPE, 4))
+
+
+def test_sample_grid_after_an_ema_with_save_averages_draws_the_averages(tmp_path):
+    gan = _gan()
+    ema = ExponentialMovingAverage(0.5, target=gan.generator.name, save_averages=True)
+    grid = SampleGrid(str(tmp_path / "grids"), num_samples=4, scale=1)
+    gan.fit(_data()[0], batch_size=8, epochs=1, verbose=0, callbacks=[ema, grid])
+
+    def png(name, images):
+        with open(save_image_grid(str(tmp_path / name), images), "rb") as f:
+            return f.read()
+
+    with open(grid.written[0], "rb") as f:
+        written = f.read()
+    with ema.swapped():
+        assert written == png("averaged.png", gan.sample(4, seed=0))
+    assert written != png("raw.png", gan.sample(4, seed=0))

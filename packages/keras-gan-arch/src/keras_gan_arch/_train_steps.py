@@ -1,7 +1,7 @@
-"""The one backend-specific module: how a GAN step takes gradients on each backend.
+"""How one GAN training step runs on each backend (the step's objectives are in `_objectives`).
 
-The step itself is the same everywhere: ``n_critic`` discriminator updates, one generator
-update, the EMA update, the metrics. Only "loss -> gradients" differs:
+The step is the same everywhere: ``n_critic`` discriminator updates (each with fresh z on the
+same real batch), one generator update, the metrics. Only "loss -> gradients" differs:
 
 * TensorFlow: a ``GradientTape``; the loss is divided by the replicas of a ``tf.distribute``
   strategy, whose optimizer sums the replicas' gradients.
@@ -11,16 +11,21 @@ update, the EMA update, the metrics. Only "loss -> gradients" differs:
   state, so BatchNorm statistics, seed generators and power-iteration vectors come back as new
   values instead of being assigned.
 
-``replica_index`` is here for the same reason: only ``tf.distribute`` runs the step once per
-replica on a slice of the batch (JAX ``DataParallel`` sees the global batch).
+Callbacks that wrap ``train_step`` (keras-ema's ``ExponentialMovingAverage(target=...)`` keeps
+an EMA of the generator this way) see this step as they see Keras' own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import keras
 
+from ._objectives import discriminator_objective, generator_objective, unpack, update_metrics
 
-def train_step(gan, *args):
+
+def train_step(gan: Any, *args: Any) -> Any:
     """Dispatch to the backend's step; JAX gets ``(state, data)``, the others ``(data)``."""
     backend = keras.backend.backend()
     if backend == "jax":
@@ -32,36 +37,29 @@ def train_step(gan, *args):
     raise NotImplementedError(f"keras-gan-arch does not support the {backend!r} backend.")
 
 
-def replica_index():
-    """Index of the replica running this step under ``tf.distribute`` (0 elsewhere)."""
-    if keras.backend.backend() != "tensorflow":
-        return 0
-    import tensorflow as tf
-
-    context = tf.distribute.get_replica_context()
-    if context is None or context.num_replicas_in_sync == 1:
-        return 0
-    return context.replica_id_in_sync_group
-
-
-def _stateful_train_step(gan, data, gradients):
-    real, labels = gan.unpack(data)
-    pairs = (
-        (gan.discriminator_objective, gan.discriminator, gan.discriminator_optimizer),
-        (gan.generator_objective, gan.generator, gan.generator_optimizer),
+def _updates(gan: Any) -> tuple[tuple[Callable[..., Any], Any, Any, int], ...]:
+    """``(objective, network, optimizer, repeats)`` of the step's two updates, in order."""
+    return (
+        (discriminator_objective, gan.discriminator, gan.discriminator_optimizer, gan.n_critic),
+        (generator_objective, gan.generator, gan.generator_optimizer, 1),
     )
+
+
+def _stateful_train_step(gan: Any, data: Any, gradients: Callable[..., Any]) -> Any:
+    real, labels = unpack(gan, data)
     losses = []
-    for (objective, model, optimizer), repeats in zip(pairs, (gan.n_critic, 1), strict=False):
+    for objective, model, optimizer, repeats in _updates(gan):
         variables = model.trainable_variables
         for _ in range(repeats):
-            loss, grads = gradients(gan, lambda o=objective: o(real, labels), variables, optimizer)
+            loss, grads = gradients(
+                gan, lambda o=objective: o(gan, real, labels), variables, optimizer
+            )
             _apply(optimizer, grads, variables)
         losses.append(loss)
-    gan.update_ema()
-    return gan.update_metrics(*losses)
+    return update_metrics(gan, *losses)
 
 
-def _apply(optimizer, grads, variables):
+def _apply(optimizer: Any, grads: Any, variables: Any) -> None:
     if keras.backend.backend() == "torch":
         import torch
 
@@ -71,7 +69,7 @@ def _apply(optimizer, grads, variables):
         optimizer.apply(grads, variables)
 
 
-def _tensorflow_gradients(gan, objective, variables, optimizer):
+def _tensorflow_gradients(gan: Any, objective: Any, variables: Any, optimizer: Any) -> Any:
     import tensorflow as tf
 
     replicas = tf.distribute.get_strategy().num_replicas_in_sync
@@ -81,14 +79,14 @@ def _tensorflow_gradients(gan, objective, variables, optimizer):
     return loss, tape.gradient(scaled, variables)
 
 
-def _torch_gradients(gan, objective, variables, optimizer):
+def _torch_gradients(gan: Any, objective: Any, variables: Any, optimizer: Any) -> Any:
     gan.zero_grad()
     loss = objective()
     optimizer.scale_loss(loss).backward()
     return loss, [v.value.grad for v in variables]
 
 
-def _jax_train_step(gan, state, data):
+def _jax_train_step(gan: Any, state: Any, data: Any) -> Any:
     import jax
 
     groups = (
@@ -104,22 +102,22 @@ def _jax_train_step(gan, state, data):
         for v, value in zip(group, values, strict=False)
     }
 
-    def run(fn, store):
+    def run(fn: Callable[[], Any], store: dict[int, Any]) -> Any:
         """Run stateful ``fn`` on ``store``'s values; return its result and the new store."""
         with keras.StatelessScope(state_mapping=[(v, store[id(v)]) for v in every]) as scope:
             result = fn()
         return result, {id(v): scope.get_current_value(v) for v in every}
 
-    real, labels = gan.unpack(data)
+    real, labels = unpack(gan, data)
 
-    def update(store, objective, model, optimizer):
+    def update(store: dict[int, Any], objective: Any, model: Any, optimizer: Any) -> Any:
         variables = model.trainable_variables
 
-        def pure(values, store):
+        def pure(values: Any, store: dict[int, Any]) -> Any:
             store = {**store, **{id(v): x for v, x in zip(variables, values, strict=False)}}
 
-            def scaled_objective():
-                loss = objective(real, labels)
+            def scaled_objective() -> Any:
+                loss = objective(gan, real, labels)
                 return loss, optimizer.scale_loss(loss)
 
             (loss, scaled), store = run(scaled_objective, store)
@@ -134,12 +132,11 @@ def _jax_train_step(gan, state, data):
         store.update({id(v): x for v, x in zip(optimizer.variables, new_slots, strict=False)})
         return store, loss
 
-    for _ in range(gan.n_critic):
-        store, d_loss = update(
-            store, gan.discriminator_objective, gan.discriminator, gan.discriminator_optimizer
-        )
-    store, g_loss = update(store, gan.generator_objective, gan.generator, gan.generator_optimizer)
-    _, store = run(gan.update_ema, store)
-    logs, store = run(lambda: gan.update_metrics(d_loss, g_loss), store)
+    losses = []
+    for objective, model, optimizer, repeats in _updates(gan):
+        for _ in range(repeats):
+            store, loss = update(store, objective, model, optimizer)
+        losses.append(loss)
+    logs, store = run(lambda: update_metrics(gan, *losses), store)
     new_state = tuple([store[id(v)] for v in group] for group in groups)
     return logs, new_state

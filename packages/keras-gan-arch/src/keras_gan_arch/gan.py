@@ -1,12 +1,13 @@
 """`GAN`: a `keras.Model` that trains a generator against a discriminator with `fit`.
 
-The backend-independent parts live here: the two objectives, the EMA of the generator, the
-metrics, sampling and (de)serialization. The per-backend gradient code is in `_train_steps`.
+The model lives here: its two networks and their checks, ``compile``, saving, sampling. One
+training step (its objectives in `_objectives`, the per-backend gradients in `_train_steps`) is
+not. An EMA of the generator is a callback: keras-ema's
+``ExponentialMovingAverage(target=gan.generator.name)``.
 
 References:
     Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014.
     Heusel et al., "GANs Trained by a Two Time-Scale Update Rule", NeurIPS 2017 (TTUR).
-    Yazici et al., "The Unusual Effectiveness of Averaging in GAN Training", ICLR 2019 (EMA).
 """
 
 from __future__ import annotations
@@ -15,18 +16,9 @@ import keras
 import numpy as np
 from keras import ops
 
-from . import _rng, _train_steps
+from . import _train_steps
 from ._keras_compat import OptimizerPair
-from .losses import LOSSES, check_loss, discriminator_loss, generator_loss
-
-
-def _check_ema_decay(ema_decay):
-    if ema_decay is not None and not (
-        isinstance(ema_decay, (int, float)) and 0.0 <= ema_decay < 1.0
-    ):
-        raise ValueError(
-            f"`ema_decay` must be None (no EMA) or in [0, 1). Received: ema_decay={ema_decay!r}"
-        )
+from .losses import LOSSES, check_loss
 
 
 @keras.saving.register_keras_serializable(package="keras_gan_arch")
@@ -40,21 +32,26 @@ class GAN(keras.Model):
     scores images with the discriminator; :meth:`generate` and :meth:`sample` make images.
     ``fit`` logs ``d_loss``, ``g_loss`` and ``loss`` (= ``d_loss``, the monitored value).
 
+    To sample from an exponential moving average of the generator's weights (Yazici et al.,
+    2019), train with keras-ema's callback and swap the averages in to sample::
+
+        ema = keras_ema.ExponentialMovingAverage(0.999, target=gan.generator.name)
+        gan.fit(images, callbacks=[ema])
+        with ema.swapped():
+            images = gan.sample(64)
+
     Args:
         generator: a Keras model ``z -> images`` (``[z, labels] -> images`` if conditional).
         discriminator: a Keras model ``images -> (batch, 1)`` (``[images, labels]`` if
             conditional); must be conditional exactly when the generator is.
         num_classes: number of classes of a conditional GAN (>= 1); None when unconditional.
-        ema_decay: keep an exponential moving average of the generator weights with this
-            decay, in ``[0, 1)``, used by ``generate``/``sample`` by default. None disables it.
         seed: seed of the latent sampling during training (None: from the global seed).
 
     References:
-        Goodfellow et al., 2014; Heusel et al., 2017 (TTUR); Yazici et al., 2019 (EMA).
+        Goodfellow et al., 2014; Heusel et al., 2017 (TTUR).
 
     >>> from keras_gan_arch import dcgan_generator, dcgan_discriminator
-    >>> gan = GAN(dcgan_generator((8, 8, 1), 4, 4, 2), dcgan_discriminator((8, 8, 1), 4),
-    ...           ema_decay=0.9, seed=1)
+    >>> gan = GAN(dcgan_generator((8, 8, 1), 4, 4, 2), dcgan_discriminator((8, 8, 1), 4), seed=1)
     >>> gan.compile(keras.optimizers.Adam(2e-4), keras.optimizers.Adam(1e-4), loss="hinge")
     >>> images = np.random.default_rng(0).uniform(-1, 1, (8, 8, 8, 1)).astype("float32")
     >>> sorted(gan.fit(images, batch_size=4, epochs=1, verbose=0).history)
@@ -63,9 +60,7 @@ class GAN(keras.Model):
     (2, 8, 8, 1)
     """
 
-    def __init__(
-        self, generator, discriminator, num_classes=None, ema_decay=None, seed=None, **kwargs
-    ):
+    def __init__(self, generator, discriminator, num_classes=None, seed=None, **kwargs):
         super().__init__(**kwargs)
         for name, model in (("generator", generator), ("discriminator", discriminator)):
             if not isinstance(model, keras.Model) or not model.built:
@@ -92,11 +87,9 @@ class GAN(keras.Model):
                 "`num_classes` must be None for an unconditional generator. "
                 f"Received: num_classes={num_classes!r}"
             )
-        _check_ema_decay(ema_decay)
         self.generator = generator
         self.discriminator = discriminator
         self.num_classes = num_classes
-        self.ema_decay = ema_decay
         self.seed = seed
         self.conditional = conditional
         self.latent_dim = int(generator.inputs[0].shape[-1])
@@ -104,25 +97,7 @@ class GAN(keras.Model):
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.ema_trainable = self._shadow(generator.trainable_variables, "ema_trainable")
-        self.ema_non_trainable = self._shadow(generator.non_trainable_variables, "ema_state")
         self.built = True
-
-    def _shadow(self, variables, prefix):
-        if self.ema_decay is None:
-            return []
-        shadows = []
-        for i, variable in enumerate(variables):
-            shadow = self.add_weight(
-                shape=variable.shape,
-                initializer="zeros",
-                dtype=variable.dtype,
-                trainable=False,
-                name=f"{prefix}_{i}",
-            )
-            shadow.assign(ops.copy(variable))  # a copy: JAX must not see one buffer twice
-            shadows.append(shadow)
-        return shadows
 
     # ----------------------------------------------------------------------------------------
     # compile / save
@@ -189,14 +164,11 @@ class GAN(keras.Model):
         self.gradient_penalty_weight = float(gradient_penalty_weight)
 
     def save_own_variables(self, store):
-        super().save_own_variables(store)
-        # Keras does not save SeedGenerator states; the z stream must resume after a reload.
+        # The GAN has no weights of its own (the networks save theirs). Keras does not save
+        # SeedGenerator states; the z stream must resume after a reload.
         store["seed_generator_state"] = self.seed_generator.state
 
     def load_own_variables(self, store):
-        own = self.ema_trainable + self.ema_non_trainable  # the GAN's own weights, in order
-        for i, variable in enumerate(own):
-            variable.assign(store[f"{i}"])
         if "seed_generator_state" in list(store.keys()):
             self.seed_generator.state.assign(store["seed_generator_state"])
 
@@ -224,7 +196,6 @@ class GAN(keras.Model):
             "generator": keras.saving.serialize_keras_object(self.generator),
             "discriminator": keras.saving.serialize_keras_object(self.discriminator),
             "num_classes": self.num_classes,
-            "ema_decay": self.ema_decay,
             "seed": self.seed,
         }
 
@@ -248,39 +219,27 @@ class GAN(keras.Model):
             )
         return self.discriminator(inputs, training=training)
 
-    def generate(self, z, labels=None, use_ema=None, training=False):
-        """Images for latent vectors ``z`` (and ``labels`` when conditional).
+    def generate(self, z, labels=None, training=False):
+        """Images for latent vectors ``z`` (and ``labels`` when conditional), from the
+        generator's current weights (inside ``ema.swapped()``: the averaged ones).
 
         Args:
             z: ``(batch, latent_dim)`` latent vectors.
             labels: integer class labels ``(batch,)``, required exactly when conditional.
-            use_ema: use the EMA weights; default True when the GAN keeps an EMA.
             training: run the generator in training mode (batch statistics).
 
         Returns:
             A backend tensor of images in ``[-1, 1]``.
         """
-        if use_ema is None:
-            use_ema = self.ema_decay is not None
-        if use_ema and self.ema_decay is None:
-            raise ValueError("`use_ema` is True but the GAN was built with ema_decay=None.")
-        inputs = self._generator_inputs(z, labels)
-        if not use_ema:
-            return self.generator(inputs, training=training)
-        images, _ = self.generator.stateless_call(
-            [v.value for v in self.ema_trainable],
-            [v.value for v in self.ema_non_trainable],
-            inputs,
-            training=training,
-        )
-        return images
+        return self.generator(self._generator_inputs(z, labels), training=training)
 
-    def sample(self, num_samples, seed=0, labels=None, use_ema=None):
+    def sample(self, num_samples, seed=0, labels=None):
         """``num_samples`` images as a numpy array; the same ``seed`` gives the same images.
 
         z is drawn with numpy (``default_rng(seed).standard_normal``), so samples are identical
         across backends and after a save/reload. Conditional GANs default to labels
-        ``arange(num_samples) % num_classes``.
+        ``arange(num_samples) % num_classes``. Inside ``ema.swapped()`` of a keras-ema callback
+        on the generator, the samples come from the averaged weights.
         """
         if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
             raise ValueError(
@@ -289,7 +248,7 @@ class GAN(keras.Model):
         z = np.random.default_rng(seed).standard_normal((num_samples, self.latent_dim))
         if self.conditional and labels is None:
             labels = np.arange(num_samples) % self.num_classes
-        images = self.generate(z.astype("float32"), labels, use_ema=use_ema)
+        images = self.generate(z.astype("float32"), labels)
         return ops.convert_to_numpy(images)
 
     def _generator_inputs(self, z, labels):
@@ -354,81 +313,17 @@ class GAN(keras.Model):
 
     @property
     def metrics(self):
-        return [self.d_loss_tracker, self.g_loss_tracker]
+        # The two loss means first (they make the logs), then any other metric set on the GAN
+        # as an attribute, e.g. the state of keras-ema's callback, so that JAX threads its
+        # variables through the step. Keras' own `loss` mean stays out: the step never feeds
+        # it, and listed it would replace the logged `loss` (= d_loss) with 0.
+        own = [self.d_loss_tracker, self.g_loss_tracker]
+        attached = [m for m in super().metrics if m.name != "loss" and all(m is not o for o in own)]
+        return own + attached
 
     def train_step(self, *args):
+        """One step of ``n_critic`` discriminator updates and one generator update."""
         return _train_steps.train_step(self, *args)
-
-    def unpack(self, data):
-        """``(real_images, labels or None)`` from a batch of ``fit`` data: ``images``,
-        ``(images, labels)`` or ``([images, labels],)``."""
-        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
-        if self.conditional and y is None and isinstance(x, (list, tuple)) and len(x) == 2:
-            x, y = x
-        # Eager (non-jit) steps may receive numpy; layers refuse [tensor, ndarray] inputs.
-        labels = ops.convert_to_tensor(y) if self.conditional else None
-        return ops.convert_to_tensor(x), labels
-
-    def _draw(self, distribution, shape):
-        # Counter-based draws (see `_rng`): the same numbers with and without XLA, and each
-        # replica of a tf.distribute step draws its own rows of the global batch's draw.
-        key = _rng.next_key(self.seed_generator)
-        return distribution(key, shape, replica=_train_steps.replica_index())
-
-    def _generate_train(self, batch_size, labels):
-        z = self._draw(_rng.normal, (batch_size, self.latent_dim))
-        inputs = z if labels is None else [z, labels]
-        return self.generator(inputs, training=True)
-
-    def _discriminate(self, images, labels, training):
-        return self.discriminator(images if labels is None else [images, labels], training=training)
-
-    def discriminator_objective(self, real, labels):
-        """The discriminator's loss on one batch (stateful Keras code; see `_train_steps`)."""
-        batch_size = ops.shape(real)[0]
-        fake = ops.stop_gradient(self._generate_train(batch_size, labels))
-        real_logits = self._discriminate(real, labels, True)
-        fake_logits = self._discriminate(fake, labels, True)
-        loss = discriminator_loss(self.loss_kind, real_logits, fake_logits)
-        if self.gradient_penalty_weight > 0:
-            loss = loss + self.gradient_penalty_weight * self._gradient_penalty(real, fake, labels)
-        return loss
-
-    def _gradient_penalty(self, real, fake, labels):
-        """WGAN-GP, ``mean((||grad D(x_hat)|| - 1)^2)``, at interpolates drawn with `_rng`
-        (``keras_lipschitz.gradient_penalty`` would draw them with ``keras.random``)."""
-        from keras_lipschitz import gradient_norms
-
-        eps = self._draw(_rng.uniform, (ops.shape(real)[0],) + (1,) * (len(real.shape) - 1))
-        eps = ops.cast(eps, real.dtype)
-        interpolates = eps * real + (1.0 - eps) * ops.cast(fake, real.dtype)
-        # training=False: the penalty's inner differentiation must not update state
-        # (e.g. power-iteration vectors).
-        norms = gradient_norms(lambda x: self._discriminate(x, labels, False), interpolates)
-        return ops.mean(ops.square(norms - 1.0))
-
-    def generator_objective(self, real, labels):
-        """The generator's loss on one batch (fresh z, same labels as the real batch)."""
-        fake = self._generate_train(ops.shape(real)[0], labels)
-        return generator_loss(self.loss_kind, self._discriminate(fake, labels, True))
-
-    def update_ema(self):
-        """Move the EMA weights toward the generator's (no-op without EMA)."""
-        if self.ema_decay is None:
-            return
-        decay = self.ema_decay
-        for shadows, variables in (
-            (self.ema_trainable, self.generator.trainable_variables),
-            (self.ema_non_trainable, self.generator.non_trainable_variables),
-        ):
-            for shadow, variable in zip(shadows, variables, strict=False):
-                shadow.assign(decay * shadow + (1.0 - decay) * ops.cast(variable, shadow.dtype))
-
-    def update_metrics(self, d_loss, g_loss):
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        d_mean = self.d_loss_tracker.result()
-        return {"loss": d_mean, "d_loss": d_mean, "g_loss": self.g_loss_tracker.result()}
 
 
 __all__ = ["GAN", "LOSSES"]

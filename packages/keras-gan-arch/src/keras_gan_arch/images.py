@@ -88,14 +88,15 @@ class SampleGrid(keras.callbacks.Callback):
     """Write a PNG grid of samples of a :class:`~keras_gan_arch.GAN` at the end of epochs.
 
     The same ``seed`` is used every time, so the grids show one fixed set of latent vectors
-    evolving through training.
+    evolving through training. To draw them with an EMA of the generator, list keras-ema's
+    ``ExponentialMovingAverage(..., target=gan.generator.name, save_averages=True)`` before
+    this callback: it swaps the averages in at the end of every epoch.
 
     Args:
         directory: folder for ``epoch_001.png``, ``epoch_002.png``, ... (created if missing).
         num_samples: images per grid (>= 1). Default 64.
         seed: seed of the latent vectors. Default 0.
         every: write every ``every`` epochs (>= 1). Default 1.
-        use_ema: sample with the EMA generator; default: when the GAN keeps one.
         scale: pixel enlargement factor (>= 1). Default 4.
 
     >>> callback = SampleGrid("/tmp/grids", num_samples=16)
@@ -103,7 +104,7 @@ class SampleGrid(keras.callbacks.Callback):
     16
     """
 
-    def __init__(self, directory, num_samples=64, seed=0, every=1, use_ema=None, scale=4):
+    def __init__(self, directory, num_samples=64, seed=0, every=1, scale=4):
         super().__init__()
         for name, value in (("num_samples", num_samples), ("every", every), ("scale", scale)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -114,7 +115,6 @@ class SampleGrid(keras.callbacks.Callback):
         self.num_samples = num_samples
         self.seed = seed
         self.every = every
-        self.use_ema = use_ema
         self.scale = scale
         self.written = []
 
@@ -122,7 +122,7 @@ class SampleGrid(keras.callbacks.Callback):
         if (epoch + 1) % self.every:
             return
         os.makedirs(self.directory, exist_ok=True)
-        images = self.model.sample(self.num_samples, seed=self.seed, use_ema=self.use_ema)
+        images = self.model.sample(self.num_samples, seed=self.seed)
         path = os.path.join(self.directory, f"epoch_{epoch + 1:03d}.png")
         self.written.append(save_image_grid(path, images, scale=self.scale))
 
@@ -132,7 +132,6 @@ class SampleGrid(keras.callbacks.Callback):
             "num_samples": self.num_samples,
             "seed": self.seed,
             "every": self.every,
-            "use_ema": self.use_ema,
             "scale": self.scale,
         }
 

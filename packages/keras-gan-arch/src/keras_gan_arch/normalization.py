@@ -65,8 +65,7 @@ class CrossReplicaBatchNormalization(keras.layers.BatchNormalization):
 
     def __init__(self, **kwargs):
         kwargs.pop("synchronized", None)
-        super().__init__(**kwargs)
-        self.synchronized = keras.backend.backend() == "tensorflow"
+        super().__init__(synchronized=keras.backend.backend() == "tensorflow", **kwargs)
 
     def get_config(self):
         config = super().get_config()

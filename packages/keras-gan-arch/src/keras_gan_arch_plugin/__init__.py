@@ -30,7 +30,7 @@ def register_components(registry: Any) -> None:
         return g.GAN(
             g.dcgan_generator((8, 8, 1), 4, 4, 2),
             g.dcgan_discriminator((8, 8, 1), 4),
-            ema_decay=0.5,
+            num_classes=None,
             seed=3,
         )
 
@@ -62,7 +62,7 @@ def register_components(registry: Any) -> None:
     registry.add(g.ClassProjection, example=lambda: g.ClassProjection(5))
     registry.add(
         SampleGrid,
-        example=lambda: SampleGrid("/tmp/grids", 16, seed=3, every=2, use_ema=False, scale=2),
+        example=lambda: SampleGrid("/tmp/grids", 16, seed=3, every=2, scale=2),
     )
     # Not a Keras object: what `GAN.optimizer` is (both optimizers' variables for the trainers).
     registry.add(OptimizerPair)

@@ -1,5 +1,9 @@
 """Conformance cases of keras-gan-arch: one tiny generator + discriminator per architecture
-family (loaded by the harness through ``keras_gan_arch_plugin``)."""
+family (loaded by the harness through ``keras_gan_arch_plugin``).
+
+The dcgan and selfmod cases train with an EMA of the generator from keras-ema (the ``ema``
+extra), so every check also runs keras-ema's callback on a GAN's own train step.
+"""
 
 from __future__ import annotations
 
@@ -31,8 +35,8 @@ def _images():
     return images[:32], labels[:32] % 3
 
 
-def _gan(generator, discriminator, loss, ema_decay=None, n_critic=1, gp=0.0, num_classes=None):
-    gan = GAN(generator, discriminator, num_classes=num_classes, ema_decay=ema_decay, seed=7)
+def _gan(generator, discriminator, loss, n_critic=1, gp=0.0, num_classes=None):
+    gan = GAN(generator, discriminator, num_classes=num_classes, seed=7)
     gan.compile(
         keras.optimizers.Adam(2e-3, beta_1=0.5),
         keras.optimizers.Adam(1e-3, beta_1=0.5),
@@ -56,7 +60,7 @@ def _builder(generator, discriminator, loss, generator_kwargs=None, **gan_kwargs
     return build
 
 
-build_dcgan = _builder(dcgan_generator, dcgan_discriminator, "non-saturating", ema_decay=0.9)
+build_dcgan = _builder(dcgan_generator, dcgan_discriminator, "non-saturating")
 build_upsample = _builder(upsample_generator, dcgan_discriminator, "wgan-gp", n_critic=2, gp=10.0)
 build_resnet = _builder(resnet_generator, resnet_discriminator, "hinge")
 build_selfmod = _builder(
@@ -64,7 +68,6 @@ build_selfmod = _builder(
     resnet_discriminator,
     "least-squares",
     generator_kwargs={"hidden_units": 8},
-    ema_decay=0.5,
 )
 build_conditional = _builder(
     resnet_generator,
@@ -84,8 +87,21 @@ def conditional_data():
     return [images, labels], None
 
 
-def sample_grid_callbacks():
-    return [SampleGrid(tempfile.mkdtemp(prefix="gan-grid-"), num_samples=4, every=2)]
+def ema_callbacks(decay, generator_name):
+    """A case's ``callbacks``: keras-ema's EMA of the generator called ``generator_name``."""
+
+    def callbacks():
+        from keras_ema import ExponentialMovingAverage
+
+        return [ExponentialMovingAverage(decay, target=generator_name)]
+
+    return callbacks
+
+
+def ema_sample_grid_callbacks():
+    """The EMA of the generator, and a grid of samples every second epoch."""
+    grid = SampleGrid(tempfile.mkdtemp(prefix="gan-grid-"), num_samples=4, every=2)
+    return [*ema_callbacks(0.9, "dcgan_generator")(), grid]
 
 
 def seed_state(model):
@@ -170,7 +186,7 @@ def cases():
             + _misuses_fit(build_dcgan, unconditional_y)
             + _misuses_compile(build_dcgan, loss="minimax"),
             torch_half_conv=False,
-            callbacks=sample_grid_callbacks,
+            callbacks=ema_sample_grid_callbacks,
         ),
         _case(
             "upsample-wgan-gp",
@@ -190,6 +206,7 @@ def cases():
                     description="zero-width modulation MLP",
                 )
             ],
+            callbacks=ema_callbacks(0.5, "selfmod_generator"),
         ),
         _case(
             "conditional-projection",
