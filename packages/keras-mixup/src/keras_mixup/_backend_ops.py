@@ -52,7 +52,7 @@ class _NumpyOverrides:
 
 
 class _TorchNumpy(_NumpyOverrides):
-    """The few ``keras.src.backend.torch.numpy`` functions the train step uses, called with the
+    """The few functions of Keras' torch ``numpy`` module the train step uses, called with the
     arguments the mixing code passes (tensors of the right dtypes, Python scalars), as plain
     ``torch`` calls."""
 
