@@ -124,6 +124,27 @@ def test_model_without_input_is_averaged_from_its_first_step():
     assert all(not np.allclose(g, r, atol=1e-4) for g, r in zip(got, raw))  # it did average
 
 
+def test_model_without_input_trained_one_step_counts_it():
+    # TensorFlow: the deferred start happens at the end of training (no later batch).
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.layers.Dense(2)])
+    model.compile("sgd", "mse")
+    x, _ = data(4)
+    ema = ExponentialMovingAverage(decay=0.9)
+    model.fit(x, np.ones((4, 2)), batch_size=4, epochs=1, verbose=0, callbacks=[ema])
+    assert ema.step == 1
+    if keras.backend.backend() == "tensorflow":  # averaged from the weights after step 1
+        for average, weight in zip(ema.average_weights(), model.get_weights(), strict=True):
+            np.testing.assert_array_equal(average, weight)
+
+
+def test_batch_end_hooks_left_to_keras():
+    # Keras dispatches batch-end callbacks asynchronously (JAX, PyTorch) and converts the logs
+    # to Python numbers, a host sync per step, only for callbacks that override these hooks.
+    for hook in ("on_batch_end", "on_train_batch_end", "on_test_batch_end"):
+        assert getattr(ExponentialMovingAverage, hook) is getattr(keras.callbacks.Callback, hook)
+
+
 def test_plain_api_update_matches_reference():
     keras.utils.set_random_seed(0)
     model = small_model()

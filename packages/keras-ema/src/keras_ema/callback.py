@@ -428,21 +428,16 @@ class ExponentialMovingAverage(keras.callbacks.Callback):
         self._deferred = False
         if not (self.model.built and self.model.weights) and _builds_in_first_step(self.model):
             # TensorFlow builds a model without an `Input` inside the first traced step, so
-            # there is nothing to average yet: attach after that step (see on_train_batch_end).
+            # there is nothing to average yet: attach after that step (see _catch_up).
             self._deferred = True
             return
         self._install()
 
-    def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
-        if self._deferred:
-            self._deferred = False
-            # The weights before step 1 never existed outside the traced step, so the
-            # average starts from those after it; the step count stays exact.
-            self.attach(self.model)
-            self.update()
-            self._install()  # later steps update inside the (re)compiled train step
+    def on_train_batch_begin(self, batch: int, logs: Any = None) -> None:
+        self._catch_up()
 
     def on_train_end(self, logs: Any = None) -> None:
+        self._catch_up()
         self._deferred = False
         self.swap_out()
         self._uninstall()
@@ -451,16 +446,35 @@ class ExponentialMovingAverage(keras.callbacks.Callback):
         self.swap_out()
 
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        self._catch_up()
         if self.save_averages:
             self.swap_in()
 
     def on_test_begin(self, logs: Any = None) -> None:
+        self._catch_up()
         if self.evaluate_with_ema and self._state is not None:
             self.swap_in()
 
     def on_test_end(self, logs: Any = None) -> None:
         if self.evaluate_with_ema:
             self.swap_out()
+
+    def _catch_up(self) -> None:
+        """The deferred start (see ``on_train_begin``), as soon as the first step has built the
+        model: at the next batch's begin, validation, epoch end or training end.
+
+        Not in ``on_train_batch_end``: a callback that overrides it makes Keras convert the logs
+        to Python numbers after every batch (a host sync per step, and no asynchronous batch
+        callbacks on JAX and PyTorch).
+        """
+        if not (self._deferred and self.model.built and self.model.weights):
+            return
+        self._deferred = False
+        # The weights before step 1 never existed outside the traced step, so the average
+        # starts from those after it; the step count stays exact.
+        self.attach(self.model)
+        self.update()
+        self._install()  # later steps update inside the (re)compiled train step
 
     # ----------------------------------------------------------------------------------------
 

@@ -123,10 +123,9 @@ class EMAState(keras.metrics.Metric):
 
     def assign_values(self, averages: Sequence[Any], step: Any, decay_product: Any) -> None:
         """Write new values (eager or traced; the inverse of :meth:`values`)."""
-        self.step.assign(step)
-        self.decay_product.assign(decay_product)
-        for variable, value in zip(self.averages, averages, strict=True):
-            variable.assign(value)
+        _keras_compat.assign_all(
+            [self.step, self.decay_product, *self.averages], [step, decay_product, *averages]
+        )
 
     # Metric API: the state is not a per-epoch statistic, so it neither resets nor reports.
     def update_state(self, *args: Any, **kwargs: Any) -> None:
