@@ -257,3 +257,58 @@ def check_wheel_alone(session: nox.Session, package: str) -> None:
         env={**env, "PATH": f"{venv}/bin:{os.environ['PATH']}"},
         external=True,
     )
+
+
+# `nox -s keras-versions` pins a TensorFlow and a JAX of each tested Keras' time: TensorFlow 2.21
+# needs Keras >= 3.12 (2.20: >= 3.10); Keras 3.8 fails to import with JAX 0.10 (`jax.spmd_mode`),
+# and JAX 0.4.38 rounds keras-ema's 50-step reference 1 ulp off. A package declaring a new Keras
+# floor needs its row here.
+KERAS_BACKENDS = {
+    "3.8": {"tensorflow": "tensorflow-cpu==2.18.1", "jax": "jax[cpu]==0.5.2"},
+    "3.9": {"tensorflow": "tensorflow-cpu==2.18.1", "jax": "jax[cpu]==0.5.2"},
+    "3.10": {"tensorflow": "tensorflow-cpu==2.18.1", "jax": "jax[cpu]==0.6.0"},
+    "3.15": {"tensorflow": BACKEND_REQUIREMENTS[0], "jax": BACKEND_REQUIREMENTS[1]},
+    "3.15.1": {"tensorflow": BACKEND_REQUIREMENTS[0], "jax": BACKEND_REQUIREMENTS[1]},
+}
+NEWEST_KERAS = RUNTIME[0].removeprefix("keras==")
+
+
+def keras_floor(package: str) -> str:
+    """The X.Y of `keras>=X.Y` in a package's dependencies."""
+    import tomllib  # here rather than at the top: this session's helpers stay together
+
+    project = tomllib.loads((ROOT / package / "pyproject.toml").read_text())["project"]
+    (floor,) = [d.split(">=")[1] for d in project["dependencies"] if d.startswith("keras>=")]
+    return floor
+
+
+def release(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+KERAS_FLOORS = {package: keras_floor(package) for package in PACKAGES}
+
+
+@nox.session(python="3.11", name="keras-versions")
+@nox.parametrize("backend", ["tensorflow", "jax"])
+@nox.parametrize("keras", sorted({*KERAS_FLOORS.values(), NEWEST_KERAS}, key=release))
+def keras_versions(session: nox.Session, keras: str, backend: str) -> None:
+    """Unit tests of each plugin under the lowest Keras it declares, and of every plugin and
+    the harness under the newest, on TensorFlow and JAX, one venv each (`nox -s keras-versions
+    -k jax` runs JAX's only)."""
+    if keras not in KERAS_BACKENDS:
+        session.error(f"no TensorFlow/JAX pins for Keras {keras}: add them to KERAS_BACKENDS")
+    # installed: every package this Keras satisfies (plugins build on plugins); tested: those
+    # whose floor it is; the harness's tests need every plugin installed
+    installed = [p for p in PACKAGES if release(KERAS_FLOORS[p]) <= release(keras)]
+    tested = [f"{p}/tests" for p in installed if keras in (KERAS_FLOORS[p], NEWEST_KERAS)]
+    if installed == PACKAGES:
+        tested.insert(0, "harness/tests")
+    editable = [arg for package in ["harness", *installed] for arg in ("-e", package)]
+    others = [r for r in RUNTIME if not r.startswith("keras==")]
+    # one resolve with Keras pinned, so pip cannot move it; torch: keras-lipschitz's tests
+    # compare with PyTorch's spectral norm
+    pins = [KERAS_BACKENDS[keras][backend], f"keras=={keras}", BACKEND_REQUIREMENTS[2]]
+    session.install(*pins, *others, *TEST_TOOLS, *editable)
+    env = {**QUIET_ENV, "KERAS_BACKEND": backend}
+    session.run("python", "-m", "pytest", *tested, *PARALLEL, "--timeout=900", env=env)
